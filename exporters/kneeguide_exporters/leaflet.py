@@ -1,0 +1,182 @@
+"""The patient leaflet as data, shared by the HTML and PDF exporters.
+
+Both leaflets must say the same things in the same order, so the order, the
+grouping and the English condition sentences are decided once here and the
+exporters only lay them out.  Every "when" is rendered from the condition
+tree (``kneeguide.renderers.to_english``), never written a second time by hand.
+Sources are numbered in order of first citation so the numbers read naturally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kneeguide.guidance import Guidance
+from kneeguide.renderers import to_english
+
+__all__ = ["Leaflet", "build"]
+
+URGENCY_HEADINGS = {
+    "emergency": "Call emergency services now",
+    "urgent": "Get medical help today",
+    "soon": "See a clinician within a few days",
+}
+ADVICE_LABELS = {"ice": "Ice", "heat": "Heat", "none": "No ice or heat"}
+
+
+@dataclass(frozen=True)
+class FlagView:
+    id: str
+    title: str
+    advice: str
+    when: str
+    clinician_note: str
+    sources: list[int]
+
+
+@dataclass(frozen=True)
+class UrgencyGroup:
+    urgency: str
+    heading: str
+    flags: list[FlagView]
+
+
+@dataclass(frozen=True)
+class ThermalView:
+    id: str
+    advice: str
+    advice_label: str
+    title: str
+    when: str
+    priority: int
+    instructions: str
+    cautions: list[str]
+    rationale: str
+    sources: list[int]
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    title: str
+    text: str
+    when: str
+    how_to: list[str]
+    evidence: str
+    sources: list[int]
+
+
+@dataclass(frozen=True)
+class SourceView:
+    number: int
+    id: str
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    id: str
+    title: str
+    version: str
+    language: str
+    publisher: str
+    intended_use: str
+    disclaimer: str
+    approval_date: str
+    last_review_date: str
+    next_review_due: str
+    get_help_now: list[UrgencyGroup]
+    see_clinician: list[FlagView]
+    during_spasm: list[StepView]
+    thermal: list[ThermalView]
+    prevention: list[StepView]
+    sources: list[SourceView]
+    hazards: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (for templates that take data, such as Typst)."""
+        return asdict(self)
+
+
+def build(g: Guidance) -> Leaflet:
+    """Arrange the guidance in the order a patient needs it."""
+    order: list[str] = []
+    questions = {q.id: q for q in g.questions}
+    titles = {rf.id: rf.title for rf in g.red_flags}
+
+    def cite(ids: list[str]) -> list[int]:
+        for sid in ids:
+            if sid not in order:
+                order.append(sid)
+        return [order.index(sid) + 1 for sid in ids]
+
+    def when(item_id: str) -> str:
+        return to_english(g.source_conditions[item_id], questions, titles)
+
+    flag_views = {
+        rf.id: FlagView(rf.id, rf.title, rf.advice, when(rf.id), rf.clinician_note, cite(list(rf.sources)))
+        for rf in sorted(
+            g.red_flags, key=lambda r: ("emergency", "urgent", "soon", "self_care").index(r.urgency)
+        )
+    }
+    groups = [
+        UrgencyGroup(u, URGENCY_HEADINGS[u], [flag_views[rf.id] for rf in g.red_flags if rf.urgency == u])
+        for u in ("emergency", "urgent")
+    ]
+    soon = [flag_views[rf.id] for rf in g.red_flags if rf.urgency == "soon"]
+
+    def steps(items: Any) -> list[StepView]:
+        return [
+            StepView(s.id, s.title, s.text, when(s.id), list(s.how_to), s.evidence, cite(list(s.sources)))
+            for s in items
+        ]
+
+    relief = steps(g.relief)
+    thermal = [
+        ThermalView(
+            r.id,
+            r.advice,
+            ADVICE_LABELS[r.advice],
+            r.title,
+            when(r.id),
+            r.priority,
+            r.instructions,
+            [c.text for c in r.cautions],
+            r.rationale,
+            cite(list(dict.fromkeys([*r.sources, *(s for c in r.cautions for s in c.sources)]))),
+        )
+        for r in g.thermal_by_priority()
+    ]
+    prevention = steps(g.prevention)
+    sources = [
+        SourceView(
+            n,
+            sid,
+            f"{s.authors}. {s.title}. {s.publisher}; {s.year}.",
+            s.url,
+        )
+        for n, sid in enumerate(order, 1)
+        for s in (g.sources[sid],)
+    ]
+    m = g.metadata
+    return Leaflet(
+        id=m.id,
+        title=m.title,
+        version=m.version,
+        language=m.language,
+        publisher=m.publisher,
+        intended_use=m.intended_use,
+        disclaimer=m.disclaimer,
+        approval_date=m.approval_date.isoformat(),
+        last_review_date=m.last_review_date.isoformat(),
+        next_review_due=m.next_review_due.isoformat(),
+        get_help_now=[grp for grp in groups if grp.flags],
+        see_clinician=soon,
+        during_spasm=relief,
+        thermal=thermal,
+        prevention=prevention,
+        sources=sources,
+        hazards=[h.model_dump(mode="json") for h in g.hazards],
+    )

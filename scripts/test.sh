@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh machine, then run them.
+#
+# System tools (Chromium for the HTML leaflet tests, poppler-utils for the PDF
+# page images) come from Debian; Python packages into .venv; axe-core from npm.
+# Then: the test suite, and the content checks that CI runs next to it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null || need+=(chromium chromium-driver)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "note: missing ${need[*]} (install them as root); browser and PDF page tests need them" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+if [ -f tests/browser/package-lock.json ] && command -v npm >/dev/null; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests" >&2
+fi
+.venv/bin/kneeguide validate || status=1
+.venv/bin/kneeguide verify || status=1
+exit "$status"

@@ -1,0 +1,77 @@
+"""kneeguide: self-care guidance for knee muscle spasms, as checked data.
+
+The public API (contracts.md section 3)::
+
+    import kneeguide
+    g = kneeguide.load()          # the packaged guidance, or kneeguide.load(path)
+    a = g.assess({...})           # -> Assessment
+    a = kneeguide.assess({...})   # the same, on the packaged guidance
+
+Importing this package is kept light: the loader, engine, exporters and the
+verifier's solver are imported only when first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .engine import AnswersError, Assessment
+    from .guidance import Guidance
+    from .loader import ContentError
+
+__all__ = [
+    "AnswersError",
+    "Assessment",
+    "ContentError",
+    "Guidance",
+    "__version__",
+    "assess",
+    "hookimpl",
+    "load",
+]
+
+__version__ = "1.0.0"
+
+hookimpl = pluggy.HookimplMarker("kneeguide")
+"""Marker for exporter plugins' hook implementations (see ``kneeguide.hookspecs``)."""
+
+_packaged: list[Guidance] = []
+
+
+def load(path: str | Path | None = None) -> Guidance:
+    """Load and validate guidance: the packaged guideline, or the folder ``path``.
+
+    Raises ``ContentError`` listing every problem when the content is invalid.
+    """
+    from .loader import load as _load
+
+    return _load(path)
+
+
+def assess(answers: Mapping[str, object]) -> Assessment:
+    """Assess answers against the packaged guidance (loaded once per process)."""
+    if not _packaged:
+        _packaged.append(load())
+    return _packaged[0].assess(answers)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AnswersError", "Assessment"):
+        from . import engine
+
+        return getattr(engine, name)
+    if name == "ContentError":
+        from .loader import ContentError
+
+        return ContentError
+    if name == "Guidance":
+        from .guidance import Guidance
+
+        return Guidance
+    raise AttributeError(f"module 'kneeguide' has no attribute {name!r}")

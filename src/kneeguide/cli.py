@@ -1,0 +1,356 @@
+"""The ``kneeguide`` command line: validate, verify, assess, export, formats.
+
+Every expected failure ends with a clear message and an exit code from
+``ExitCode``, never a traceback.  Heavy modules are imported inside the
+subcommand that needs them, so ``kneeguide --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .diagnostics import REPORTERS, Diagnostic, ExitCode
+
+__all__ = ["main"]
+
+MAX_ANSWERS_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 20
+
+
+class UsageError(Exception):
+    """Bad usage or a bad input file: exit 2 with this message."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse prints its own message
+        return int(exc.code or 0) and int(ExitCode.USAGE)
+    try:
+        code: int = args.run(args)
+        return code
+    except UsageError as exc:
+        print(f"kneeguide: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print("kneeguide: interrupted", file=sys.stderr)
+        return ExitCode.USAGE
+    except BrokenPipeError:
+        return ExitCode.OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kneeguide",
+        description="Self-care guidance for knee muscle spasms: validate, verify, assess and export it.",
+    )
+    p.add_argument("--version", action="version", version=f"kneeguide {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check guidance content and report every problem")
+    v.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="a guideline folder, or a folder of them (default: the packaged guidance)",
+    )
+    v.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    v.add_argument(
+        "--review-window",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="warn when the next review is due within DAYS (default 30)",
+    )
+    v.set_defaults(run=_validate)
+
+    vf = sub.add_parser("verify", help="prove the rules consistent over every possible answer set")
+    vf.add_argument("path", nargs="?", type=Path, help="a guideline folder (default: the packaged guidance)")
+    vf.add_argument("--format", choices=("text", "json", "github"), default="text")
+    vf.set_defaults(run=_verify)
+
+    a = sub.add_parser("assess", help="assess one person's answers")
+    src = a.add_mutually_exclusive_group(required=True)
+    src.add_argument("--answers", metavar="FILE", help="a JSON object of answers, or - for standard input")
+    src.add_argument("--interactive", action="store_true", help="ask each question in the terminal")
+    a.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    a.add_argument("--format", choices=("text", "json"), default="text")
+    a.set_defaults(run=_assess)
+
+    e = sub.add_parser("export", help="export the guidance in one format, or all")
+    e.add_argument("format", metavar="FORMAT", help="a format from 'kneeguide formats', or 'all'")
+    e.add_argument(
+        "-o", "--output", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist)"
+    )
+    e.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    e.set_defaults(run=_export)
+
+    f = sub.add_parser("formats", help="list every export format and the plugin providing it")
+    f.add_argument("--format", choices=("text", "json"), default="text")
+    f.set_defaults(run=_formats)
+
+    s = sub.add_parser("schemas", help="write the JSON Schemas generated from the models")
+    s.add_argument("--write", type=Path, metavar="DIR", required=True)
+    s.set_defaults(run=_schemas)
+    return p
+
+
+# --- validate ---------------------------------------------------------------------
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .loader import check, find_guidelines
+    from .resources import guidance_root
+
+    root = args.path if args.path is not None else guidance_root()
+    if not root.exists():
+        raise UsageError(f"{root} does not exist")
+    diagnostics: list[Diagnostic] = []
+    summaries = []
+    for folder in find_guidelines(root):
+        result = check(folder, review_warning_days=args.review_window)
+        diagnostics.extend(result.diagnostics)
+        errors = len(result.errors)
+        warnings = len(result.diagnostics) - errors
+        if result.guidance is not None:
+            g = result.guidance
+            summaries.append(
+                f"{folder}: {g.id} {g.version} is valid ({warnings} warning(s)), digest {g.digest}"
+            )
+        else:
+            summaries.append(f"{folder}: {errors} error(s), {warnings} warning(s)")
+    sys.stdout.write(REPORTERS[args.format](diagnostics, "\n".join(summaries)))
+    return ExitCode.INVALID if any(d.severity == "error" for d in diagnostics) else ExitCode.OK
+
+
+# --- verify -------------------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verifier import run_cli
+
+    guidance = _load_or_report(args.path, sys.stdout)
+    if guidance is None:
+        return ExitCode.INVALID
+    code: int = run_cli(guidance, args.format, sys.stdout)
+    return code
+
+
+def _load_or_report(path: Path | None, out: TextIO) -> Any:
+    """Load guidance, or print its problems and return None (exit 1)."""
+    from .loader import ContentError, load
+
+    if path is not None and not path.exists():
+        raise UsageError(f"{path} does not exist")
+    try:
+        return load(path)
+    except ContentError as exc:
+        out.write(
+            REPORTERS["text"](
+                exc.diagnostics, "the guidance is invalid: run 'kneeguide validate' for details"
+            )
+        )
+        return None
+
+
+def _guidance_for_use(path: Path | None) -> Any:
+    """Guidance for assess and export: invalid content is a bad input (exit 2)."""
+    from .loader import ContentError, load
+
+    if path is not None and not path.exists():
+        raise UsageError(f"guidance folder {path} does not exist")
+    try:
+        return load(path)
+    except ContentError as exc:
+        lines = [f"  {d.location}: {d.message}" for d in exc.diagnostics if d.severity == "error"][:10]
+        raise UsageError("the guidance is invalid (run 'kneeguide validate'):\n" + "\n".join(lines)) from None
+
+
+# --- assess ------------------------------------------------------------------------
+
+
+def _read_answers(source: str) -> object:
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_ANSWERS_BYTES + 1)
+            name = "standard input"
+        else:
+            with open(source, "rb") as fh:
+                raw = fh.read(MAX_ANSWERS_BYTES + 1)
+            name = source
+    except OSError as exc:
+        raise UsageError(f"cannot read answers from {source}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise UsageError(f"the answers in {name} are larger than {MAX_ANSWERS_BYTES} bytes")
+    if not raw.strip():
+        raise UsageError(f"the answers in {name} are empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"the answers in {name} are not UTF-8 text") from None
+    depth = 0
+    for ch in text:  # refuse deep nesting before the JSON parser recurses into it
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise UsageError(f"the answers in {name} are nested too deeply")
+        elif ch in "]}":
+            depth -= 1
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise UsageError(f"the answers in {name} are not valid JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not allowed in answers")
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from .engine import AnswersError
+
+    guidance = _guidance_for_use(args.guidance)
+    if args.interactive:
+        from .interactive import ask_all
+
+        answers: object = ask_all(guidance, sys.stdin, sys.stderr)
+    else:
+        answers = _read_answers(args.answers)
+    if not isinstance(answers, dict):
+        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
+    try:
+        assessment = guidance.assess(answers)
+    except AnswersError as exc:
+        lines = [f"  {p.field}: {p.message}" for p in exc.problems]
+        raise UsageError(f"{len(lines)} bad answer(s):\n" + "\n".join(lines)) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from .report import assessment_text
+
+        sys.stdout.write(assessment_text(guidance, assessment))
+    return ExitCode.OK
+
+
+def _json_kind(value: object) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+# --- export and formats -------------------------------------------------------------
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import ExportError, write_files
+    from .plugins import PluginHost
+
+    host = PluginHost.discover()
+    if args.format == "all":
+        chosen = sorted(host.formats)
+        if not chosen:
+            raise UsageError("no export format is available" + _failures_note(host))
+    elif args.format in host.formats:
+        chosen = [args.format]
+    else:
+        failed = [f for f in host.failures if f.plugin == args.format]
+        if failed:
+            raise UsageError(str(failed[0]))
+        known = ", ".join(sorted(host.formats)) or "none"
+        raise UsageError(f"unknown format {args.format!r} (available: {known})" + _failures_note(host))
+    out = args.output
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output path {out} exists and is not a folder")
+    guidance = _guidance_for_use(args.guidance)
+    failed_formats = []
+    for name in chosen:
+        provided = host.formats[name]
+        try:
+            files = provided.format.render(guidance)
+            if not isinstance(files, dict) or not files:
+                raise TypeError(
+                    f"render returned {type(files).__name__}, expected a dict of file name to bytes"
+                )
+            written = write_files(out, files)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+        except Exception as exc:  # a plugin's render may raise anything
+            failed_formats.append(
+                f"format {name!r} from plugin {provided.plugin!r} "
+                f"({provided.distribution} {provided.version}) failed: {type(exc).__name__}: {exc}"
+            )
+            continue
+        for path in written:
+            print(f"{name}: wrote {path}")
+    if failed_formats:
+        raise UsageError("\n".join(failed_formats))
+    for failure in host.failures:
+        print(f"kneeguide: warning: {failure}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _failures_note(host: Any) -> str:
+    if not host.failures:
+        return ""
+    return "\n" + "\n".join(f"  {f}" for f in host.failures)
+
+
+def _formats(args: argparse.Namespace) -> int:
+    from .plugins import PluginHost
+
+    host = PluginHost.discover()
+    rows = [
+        {
+            "format": name,
+            "media_type": p.format.media_type,
+            "plugin": p.plugin,
+            "distribution": p.distribution,
+            "version": p.version,
+            "description": p.format.description,
+            "available": True,
+        }
+        for name, p in sorted(host.formats.items())
+    ]
+    rows += [
+        {
+            "format": f.plugin,
+            "media_type": "",
+            "plugin": f.plugin,
+            "distribution": f.distribution,
+            "version": f.version,
+            "description": f.message,
+            "available": False,
+        }
+        for f in host.failures
+    ]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for r in rows:
+            state = "" if r["available"] else f"  UNAVAILABLE: {r['description']}"
+            origin = f"{r['plugin']} ({r['distribution']} {r['version']})"
+            print(f"{r['format']:<10} {r['media_type']!s:<24} {origin}{state}")
+    return ExitCode.USAGE if host.failures else ExitCode.OK
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from .schemas import write
+
+    for path in write(args.write):
+        print(f"wrote {path}")
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

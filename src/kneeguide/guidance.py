@@ -1,0 +1,119 @@
+"""The loaded guidance: typed content plus the parsed condition of every rule.
+
+A ``Guidance`` is immutable once loaded.  It compiles its decision function
+the first time ``assess`` is called and keeps it, so vendors pay for parsing
+and compilation once per process, not per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .conditions import Condition, QuestionSpec
+from .models import (
+    Invariant,
+    Metadata,
+    Question,
+    RedFlag,
+    Source,
+    Step,
+    ThermalRule,
+)
+
+if TYPE_CHECKING:
+    from .engine import Assessment, Engine
+
+__all__ = ["Guidance", "Rule"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Any item with a condition, as the engine, verifier and exporters see it.
+
+    ``kind`` is one of ``red_flag``, ``thermal``, ``relief``, ``prevention``.
+    """
+
+    id: str
+    kind: str
+    condition: Condition
+    item: RedFlag | ThermalRule | Step
+
+
+@dataclass(frozen=True, eq=False)
+class Guidance:
+    """One guideline, validated and ready to assess, verify and export."""
+
+    folder: Path
+    metadata: Metadata
+    questions: tuple[Question, ...]
+    red_flags: tuple[RedFlag, ...]
+    hit_policy: str
+    thermal_rules: tuple[ThermalRule, ...]
+    relief: tuple[Step, ...]
+    prevention: tuple[Step, ...]
+    sources: Mapping[str, Source]
+    invariants: tuple[Invariant, ...]
+    hazards: tuple[Any, ...]
+    conditions: Mapping[str, Condition]
+    """The resolved condition tree of every red flag, rule, step and invariant."""
+    source_conditions: Mapping[str, Condition]
+    """The same trees before ``red_flag(...)`` references were expanded."""
+    data: Mapping[str, Any]
+    """The raw content of each file, keyed by file name (for exports and diffs)."""
+    digest: str
+    _engine: list[Engine] = field(default_factory=list, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
+
+    @property
+    def version(self) -> str:
+        return self.metadata.version
+
+    @property
+    def question_specs(self) -> dict[str, QuestionSpec]:
+        return {q.id: spec_of(q) for q in self.questions}
+
+    def thermal_by_priority(self) -> tuple[ThermalRule, ...]:
+        """Thermal rules, highest priority first (the order they are tried)."""
+        return tuple(sorted(self.thermal_rules, key=lambda r: -r.priority))
+
+    def rules(self) -> Iterator[Rule]:
+        """Every selectable item in a stable order: red flags, thermal, relief, prevention."""
+        for rf in self.red_flags:
+            yield Rule(rf.id, "red_flag", self.conditions[rf.id], rf)
+        for tr in self.thermal_by_priority():
+            yield Rule(tr.id, "thermal", self.conditions[tr.id], tr)
+        for kind, steps in (("relief", self.relief), ("prevention", self.prevention)):
+            for st in steps:
+                yield Rule(st.id, kind, self.conditions[st.id], st)
+
+    @property
+    def engine(self) -> Engine:
+        if not self._engine:
+            from .engine import Engine
+
+            self._engine.append(Engine(self))
+        return self._engine[0]
+
+    def assess(self, answers: Mapping[str, object]) -> Assessment:
+        """Assess one person's answers (contracts.md section 3).
+
+        Raises ``AnswersError`` listing every bad, unknown or missing answer.
+        """
+        return self.engine.assess(answers)
+
+
+def spec_of(q: Question) -> QuestionSpec:
+    return QuestionSpec(
+        id=q.id,
+        type=q.type,
+        minimum=q.minimum,
+        maximum=q.maximum,
+        choices=tuple(c.code for c in q.choices or ()),
+        label=q.subject or q.text,
+    )

@@ -1,0 +1,304 @@
+"""Typed models of the guidance files.
+
+These pydantic models are the single description of the content's shape: the
+JSON Schemas in ``schemas/`` are generated from them (``kneeguide schemas``),
+and the loader turns validated YAML into these objects.  Conditions stay text
+here; the loader parses them into trees once the question set is known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "FILES",
+    "URGENCIES",
+    "Caution",
+    "ChangeLogEntry",
+    "Choice",
+    "GuidelineFile",
+    "Hazard",
+    "HazardsFile",
+    "Invariant",
+    "InvariantsFile",
+    "Metadata",
+    "Question",
+    "QuestionsFile",
+    "RedFlag",
+    "RedFlagsFile",
+    "Source",
+    "SourcesFile",
+    "Step",
+    "StepsFile",
+    "ThermalFile",
+    "ThermalRule",
+]
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
+    Field(description="Stable identifier: lower case letters, digits and '_'."),
+]
+GuidelineId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=False)]
+ConditionText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4000),
+    Field(
+        description=(
+            "A condition over the question ids, e.g. 'visible_swelling and hours_since_onset <= 72'."
+        )
+    ),
+]
+SourceIds = Annotated[list[Id], Field(min_length=1, description="Ids from sources.yaml.")]
+SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
+Urgency = Literal["self_care", "soon", "urgent", "emergency"]
+Advice = Literal["ice", "heat", "none"]
+
+URGENCIES: tuple[Urgency, ...] = ("self_care", "soon", "urgent", "emergency")
+"""The urgency scale, lowest first (contracts.md section 2)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- guideline.yaml ---------------------------------------------------------------
+
+
+class Person(_Model):
+    name: Text
+    role: Text
+
+
+class Reviewer(Person):
+    date: dt.date
+
+
+class Contact(_Model):
+    name: Text
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https://")] | None = None
+
+
+class ChangeLogEntry(_Model):
+    version: SemVer
+    date: dt.date
+    summary: Text
+    reviewed_by: list[Text] = Field(min_length=1)
+
+
+class Metadata(_Model):
+    id: GuidelineId
+    title: Text
+    version: SemVer
+    status: Literal["draft", "active", "retired"]
+    experimental: bool
+    url: Annotated[str, StringConstraints(pattern=r"^https://")] = Field(
+        description="Canonical base URL; exports build their canonicals from it."
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+    jurisdiction: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        min_length=1, description="ISO 3166-1 alpha-2 country codes."
+    )
+    publisher: Text
+    contact: list[Contact] = Field(min_length=1)
+    description: Text
+    purpose: Text
+    intended_use: Text
+    disclaimer: Text
+    copyright: Text
+    topics: list[Text] = Field(min_length=1)
+    authors: list[Person] = Field(min_length=1)
+    reviewers: list[Reviewer] = Field(min_length=1)
+    approval_date: dt.date
+    last_review_date: dt.date
+    next_review_due: dt.date
+    reading_grade_max: float = Field(
+        default=8.0, description="Highest SMOG grade allowed for the patient text."
+    )
+    change_log: list[ChangeLogEntry] = Field(min_length=1)
+
+
+class GuidelineFile(_Model):
+    guideline: Metadata
+
+
+# --- questions.yaml ---------------------------------------------------------------
+
+
+class Choice(_Model):
+    code: Id
+    label: Text
+
+
+class Question(_Model):
+    id: Id
+    type: Literal["boolean", "integer", "choice"]
+    text: Text = Field(description="The question as the person reads it.")
+    help: Text
+    required: bool = True
+    minimum: int | None = None
+    maximum: int | None = None
+    unit: Text | None = None
+    choices: list[Choice] | None = None
+    subject: Text | None = Field(
+        default=None,
+        description="Integer and choice questions: the noun phrase used in "
+        "rendered conditions, e.g. 'the pain score'.",
+    )
+    when_yes: Text | None = Field(
+        default=None,
+        description="Yes/no questions: the clause used in rendered conditions "
+        "when the answer is yes, e.g. 'the knee is swollen'.",
+    )
+    when_no: Text | None = Field(default=None, description="Yes/no questions: the clause for a no.")
+
+
+class QuestionsFile(_Model):
+    questions: list[Question] = Field(min_length=1)
+
+
+# --- red_flags.yaml ---------------------------------------------------------------
+
+
+class RedFlag(_Model):
+    id: Id
+    title: Text
+    urgency: Urgency
+    condition: ConditionText
+    advice: Text = Field(description="What the person should do, in plain words.")
+    clinician_note: Text
+    sources: SourceIds
+
+
+class RedFlagsFile(_Model):
+    red_flags: list[RedFlag] = Field(min_length=1)
+
+
+# --- thermal.yaml ---------------------------------------------------------------
+
+
+class Caution(_Model):
+    text: Text
+    sources: SourceIds
+
+
+class ThermalRule(_Model):
+    id: Id
+    title: Text
+    advice: Advice
+    priority: int = Field(ge=0, le=1_000_000, description="Higher wins.")
+    condition: ConditionText
+    instructions: Text
+    cautions: list[Caution] = Field(default_factory=list)
+    rationale: Text = Field(description="Why this rule exists, for clinicians.")
+    sources: SourceIds
+
+
+class ThermalFile(_Model):
+    hit_policy: Literal["priority"] = Field(
+        description="'priority': of the rules whose condition holds, the one with "
+        "the highest priority decides. Priorities must be unique."
+    )
+    rules: list[ThermalRule] = Field(min_length=1)
+
+
+# --- relief.yaml and prevention.yaml ------------------------------------------------
+
+
+class Step(_Model):
+    id: Id
+    title: Text
+    text: Text
+    condition: ConditionText
+    how_to: list[Text] = Field(default_factory=list, description="Numbered instructions, in order.")
+    evidence: Literal["moderate", "low", "very_low", "expert_opinion"]
+    evidence_note: Text | None = None
+    sources: SourceIds
+
+
+class StepsFile(_Model):
+    steps: list[Step] = Field(min_length=1)
+
+
+# --- sources.yaml ---------------------------------------------------------------
+
+
+class Source(_Model):
+    id: Id
+    authors: Text
+    title: Text
+    publisher: Text
+    year: int = Field(ge=1900, le=2100)
+    url: Annotated[str, StringConstraints(pattern=r"^https://")]
+    note: Text | None = None
+
+
+class SourcesFile(_Model):
+    sources: list[Source] = Field(min_length=1)
+
+
+# --- invariants.yaml ---------------------------------------------------------------
+
+
+class Expectation(_Model):
+    urgency_at_least: Urgency | None = None
+    thermal_in: list[Advice] | None = None
+    thermal_not: list[Advice] | None = None
+    red_flags_include: list[Id] | None = None
+
+
+class Invariant(_Model):
+    id: Id
+    statement: Text
+    when: ConditionText
+    then: Expectation
+    sources: SourceIds
+
+
+class InvariantsFile(_Model):
+    invariants: list[Invariant] = Field(min_length=1)
+
+
+# --- hazards.yaml ---------------------------------------------------------------
+
+
+class Hazard(_Model):
+    id: Id
+    hazard: Text
+    cause: Text
+    effect: Text
+    severity: Literal["minor", "significant", "major", "catastrophic"]
+    control: Text
+    controlled_by: list[Id] = Field(
+        min_length=1, description="Ids of the red flags, rules, steps or invariants."
+    )
+    verification: Text
+
+
+class HazardsFile(_Model):
+    hazards: list[Hazard] = Field(min_length=1)
+
+
+FILES: dict[str, type[_Model]] = {
+    "guideline.yaml": GuidelineFile,
+    "questions.yaml": QuestionsFile,
+    "red_flags.yaml": RedFlagsFile,
+    "thermal.yaml": ThermalFile,
+    "relief.yaml": StepsFile,
+    "prevention.yaml": StepsFile,
+    "sources.yaml": SourcesFile,
+    "invariants.yaml": InvariantsFile,
+    "hazards.yaml": HazardsFile,
+}
+"""Every file of a guidance folder and the model that describes it."""
+
+SCHEMA_NAMES: dict[str, str] = {
+    name: ("steps" if model is StepsFile else name.removesuffix(".yaml")) + ".schema.json"
+    for name, model in FILES.items()
+}
+"""The schema file each guidance file points at."""

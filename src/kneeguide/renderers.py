@@ -1,0 +1,162 @@
+"""Render one condition tree as Python, FHIRPath or English.
+
+These three small functions are the only places that turn conditions into
+another language; the verifier encodes the same tree for its solver.  They
+never copy condition text: identifiers and choice codes are quoted for the
+target language, and numbers are written from integers, so no content can
+inject code into the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, RedFlagRef
+from .models import Question
+
+__all__ = ["fhirpath_string", "to_english", "to_fhirpath", "to_python"]
+
+
+# --- Python ------------------------------------------------------------------
+
+
+def to_python(node: Condition, var: Callable[[str], str]) -> str:
+    """A Python expression; ``var(question_id)`` names the local holding its answer."""
+    if isinstance(node, Const):
+        return "True" if node.value else "False"
+    if isinstance(node, Flag):
+        return f"({var(node.question)} is True)"
+    if isinstance(node, Compare):
+        return f"({var(node.question)} {node.op} {int(node.value)!r})"
+    if isinstance(node, OneOf):
+        choices = ", ".join(repr(str(c)) for c in sorted(set(node.choices)))
+        return f"({var(node.question)} in ({choices},))"
+    if isinstance(node, Not):
+        return f"(not {to_python(node.operand, var)})"
+    if isinstance(node, And):
+        return "(" + " and ".join(to_python(c, var) for c in node.operands) + ")"
+    if isinstance(node, Or):
+        return "(" + " or ".join(to_python(c, var) for c in node.operands) + ")"
+    raise TypeError(f"cannot render {type(node).__name__} as Python; resolve references first")
+
+
+# --- FHIRPath ----------------------------------------------------------------
+
+_FHIRPATH_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "`": "\\`"}
+
+
+def fhirpath_string(text: str) -> str:
+    """A FHIRPath string literal that holds ``text`` exactly (quotes escaped)."""
+    return "'" + "".join(_FHIRPATH_ESCAPES.get(ch, ch) for ch in text) + "'"
+
+
+def _answer(question: str) -> str:
+    return f"item.where(linkId={fhirpath_string(question)}).answer.value"
+
+
+def to_fhirpath(node: Condition) -> str:
+    """A self-contained FHIRPath boolean over a QuestionnaireResponse.
+
+    Uses only the widely supported subset of contracts.md section 4:
+    ``where``, comparisons, ``and``/``or``/``not()``.  Every operand is
+    parenthesised so precedence never depends on the engine.
+    """
+    if isinstance(node, Const):
+        return "true" if node.value else "false"
+    if isinstance(node, Flag):
+        return f"({_answer(node.question)} = true)"
+    if isinstance(node, Compare):
+        op = "!=" if node.op == "!=" else node.op
+        return f"({_answer(node.question)} {op} {int(node.value)})"
+    if isinstance(node, OneOf):
+        tests = [f"{_answer(node.question)}.code = {fhirpath_string(c)}" for c in sorted(set(node.choices))]
+        return "(" + " or ".join(tests) + ")"
+    if isinstance(node, Not):
+        return f"({to_fhirpath(node.operand)}).not()"
+    if isinstance(node, And):
+        return "(" + " and ".join(to_fhirpath(c) for c in node.operands) + ")"
+    if isinstance(node, Or):
+        return "(" + " or ".join(to_fhirpath(c) for c in node.operands) + ")"
+    raise TypeError(f"cannot render {type(node).__name__} as FHIRPath; resolve references first")
+
+
+# --- English -----------------------------------------------------------------
+
+_OPS = {
+    "<": "less than",
+    "<=": "at most",
+    ">": "more than",
+    ">=": "at least",
+    "==": "exactly",
+    "!=": "not",
+}
+
+
+def to_english(
+    node: Condition,
+    questions: Mapping[str, Question],
+    red_flag_titles: Mapping[str, str] | None = None,
+) -> str:
+    """A sentence a patient or clinician can read, built from the question wording."""
+    titles = red_flag_titles or {}
+
+    def choice_label(q: Question, code: str) -> str:
+        for c in q.choices or ():
+            if c.code == code:
+                return c.label
+        return code
+
+    def alternatives(words: list[str], joiner: str) -> str:
+        if len(words) == 1:
+            return words[0]
+        return ", ".join(words[:-1]) + f" {joiner} " + words[-1]
+
+    def render(n: Condition, negated: bool = False) -> str:
+        if isinstance(n, Const):
+            return "always" if n.value != negated else "never"
+        if isinstance(n, Flag):
+            q = questions[n.question]
+            text = q.when_no if negated else q.when_yes
+            return text or (f"not ({q.text})" if negated else q.text)
+        if isinstance(n, Compare):
+            q = questions[n.question]
+            subject = q.subject or q.id
+            unit = f" {q.unit}" if q.unit else ""
+            op = _negate(n.op) if negated else n.op
+            return f"{subject} is {_OPS[op]} {n.value}{unit}"
+        if isinstance(n, OneOf):
+            q = questions[n.question]
+            subject = q.subject or q.id
+            labels = [choice_label(q, c) for c in n.choices]
+            if negated:
+                return (
+                    f"{subject} is neither {' nor '.join(labels)}"
+                    if len(labels) > 1
+                    else f"{subject} is not {labels[0]}"
+                )
+            return f"{subject} is {alternatives(labels, 'or')}"
+        if isinstance(n, RedFlagRef):
+            title = titles.get(n.red_flag, n.red_flag)
+            return (
+                f"the warning sign '{title}' does not apply"
+                if negated
+                else f"the warning sign '{title}' applies"
+            )
+        if isinstance(n, Not):
+            return render(n.operand, not negated)
+        if isinstance(n, And | Or):
+            is_and = isinstance(n, And) != negated  # De Morgan when negated
+            parts = [_group(c, render(c, negated)) for c in n.operands]
+            return alternatives(parts, "and" if is_and else "or")
+        raise TypeError(type(n).__name__)
+
+    return render(node)
+
+
+def _group(node: Condition, text: str) -> str:
+    """Bracket nested and/or groups so "a and (b or c)" stays unambiguous in words."""
+    return f"({text})" if isinstance(node, And | Or) else text
+
+
+def _negate(op: str) -> str:
+    return {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}[op]

@@ -1,0 +1,177 @@
+"""Read one YAML file into plain data, remembering where every value came from.
+
+Content arrives through pull requests, so the reader trusts nothing: it caps
+the file size, refuses NUL bytes and text that is not UTF-8, refuses custom
+tags (``!!python/...`` is never constructed), anchors and aliases (which also
+rules out alias bombs), duplicate keys, and nesting deeper than any real
+guidance file needs.  It builds the data itself from ruamel.yaml's node graph
+(``compose``), never through a constructor that could run code, and records the
+line and column of each key and value so later checks can point at them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "read_yaml"]
+
+MAX_FILE_BYTES = 512 * 1024
+MAX_DEPTH = 32
+_CORE = "tag:yaml.org,2002:"
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+
+
+class SourceError(Exception):
+    """A file that cannot be read as guidance YAML at all."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    """Plain data plus the 1-based (line, column) of every path in it.
+
+    ``value_positions`` locate values; ``key_positions`` locate mapping keys
+    (better for "unexpected key" messages).  ``inline_strings`` holds the
+    strings written on one line, plain (offset 0) or quoted (offset 1): there a
+    column inside the text maps straight onto the file.
+    """
+
+    data: Any
+    value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    inline_strings: dict[Path_, int] = field(default_factory=dict)
+    first_line: str = ""
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """The closest known position of ``path`` (walking up to its parents)."""
+        table = self.key_positions if key else self.value_positions
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if not key and probe in self.key_positions:
+                return self.key_positions[probe]
+            probe = probe[:-1]
+        return self.value_positions.get((), (1, 1))
+
+
+def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
+    """Read ``path`` safely; raise ``SourceError`` with a clear reason."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > max_bytes:
+        raise SourceError(f"the file is larger than the limit of {max_bytes} bytes")
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise SourceError("the file contains a NUL byte (is it a binary file?)", line, 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line, 1) from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise SourceError("the file is empty")
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        if mark is not None:
+            raise SourceError(f"YAML syntax: {message}", mark.line + 1, mark.column + 1) from None
+        raise SourceError(f"YAML syntax: {message}") from None
+    except (YAMLError, ValueError) as exc:
+        raise SourceError(f"YAML syntax: {exc}") from None
+    except RecursionError:
+        raise SourceError("the YAML is nested too deeply") from None
+    if node is None:
+        raise SourceError("the file holds no YAML document")
+    doc = YamlDocument(data=None, first_line=text.split("\n", 1)[0])
+    doc.data = _Builder(doc).build(node, (), 0)
+    return doc
+
+
+class _Builder:
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.seen: set[int] = set()
+
+    def fail(self, message: str, node: Node) -> SourceError:
+        mark = node.start_mark
+        return SourceError(message, mark.line + 1, mark.column + 1)
+
+    def build(self, node: Node, path: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
+        if id(node) in self.seen or getattr(node, "anchor", None):
+            raise self.fail("anchors and aliases (&, *) are not allowed in guidance", node)
+        self.seen.add(id(node))
+        self.doc.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        tag = str(node.tag)
+        if isinstance(node, MappingNode):
+            if tag != _CORE + "map":
+                raise self.fail(f"custom tag {tag!r} is not allowed", node)
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode) or str(key_node.tag) != _CORE + "str":
+                    raise self.fail("mapping keys must be plain text", key_node)
+                key = str(key_node.value)
+                if key == "<<":
+                    raise self.fail("merge keys (<<) are not allowed in guidance", key_node)
+                if key in out:
+                    raise self.fail(f"duplicate key {key!r}", key_node)
+                child = (*path, key)
+                self.doc.key_positions[child] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self.build(value_node, child, depth + 1)
+            return out
+        if isinstance(node, SequenceNode):
+            if tag != _CORE + "seq":
+                raise self.fail(f"custom tag {tag!r} is not allowed", node)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self.scalar(node, path, tag)
+
+    def scalar(self, node: ScalarNode, path: Path_, tag: str) -> Any:
+        value = str(node.value)
+        if tag in (_CORE + "str", _CORE + "timestamp"):
+            # Dates stay text: JSON Schema checks their format, pydantic parses them.
+            if node.style in (None, "", "'", '"') and "\n" not in value:
+                self.doc.inline_strings[path] = 1 if node.style in ("'", '"') else 0
+            return value
+        if tag == _CORE + "null":
+            return None
+        if tag == _CORE + "bool":
+            return value.lower() == "true"
+        if tag == _CORE + "int":
+            if not _INT.match(value):
+                raise self.fail(f"write whole numbers in decimal, not {value!r}", node)
+            return int(value.replace("_", ""))
+        if tag == _CORE + "float":
+            number = float(value.replace("_", ""))
+            if not math.isfinite(number):
+                raise self.fail(f"{value!r} is not a finite number", node)
+            return number
+        raise self.fail(f"custom tag {tag!r} is not allowed", node)

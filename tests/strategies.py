@@ -1,0 +1,51 @@
+"""Hypothesis strategies derived from the question definitions in the content.
+
+Nothing here lists questions by hand: booleans, integer ranges and choices
+come from the loaded guidance, and integers are biased towards every
+threshold a condition compares them with, and one either side, where rule
+boundaries hide their mistakes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from kneeguide import conditions
+from kneeguide.guidance import Guidance
+from kneeguide.models import Question
+
+
+def boundary_values(guidance: Guidance) -> dict[str, list[int]]:
+    """For each integer question: its limits, and each threshold with one either side."""
+    found: dict[str, set[int]] = {}
+    for tree in guidance.conditions.values():
+        for qid, values in conditions.thresholds(tree).items():
+            found.setdefault(qid, set()).update(v + d for v in values for d in (-1, 0, 1))
+    out: dict[str, list[int]] = {}
+    for q in guidance.questions:
+        if q.type == "integer":
+            lo, hi = q.minimum or 0, q.maximum or 0
+            vals = {lo, hi} | {v for v in found.get(q.id, set()) if lo <= v <= hi}
+            out[q.id] = sorted(vals)
+    return out
+
+
+def answer_value(q: Question, boundaries: list[int]) -> st.SearchStrategy[Any]:
+    if q.type == "boolean":
+        return st.booleans()
+    if q.type == "integer":
+        lo, hi = q.minimum or 0, q.maximum or 0
+        return (
+            st.one_of(st.sampled_from(boundaries), st.integers(lo, hi)) if boundaries else st.integers(lo, hi)
+        )
+    return st.sampled_from([c.code for c in q.choices or ()])
+
+
+def answer_sets(guidance: Guidance) -> st.SearchStrategy[dict[str, Any]]:
+    """Complete, valid answer sets (optional questions answered or left out)."""
+    bounds = boundary_values(guidance)
+    required = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if q.required}
+    optional = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if not q.required}
+    return st.fixed_dictionaries(required, optional=optional)
