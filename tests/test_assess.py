@@ -1,0 +1,190 @@
+"""The Python API and ``kneeguide assess``: strict answers, contract-shaped results."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kneeguide
+from kneeguide.cli import main
+from kneeguide.engine import AnswersError, Assessment
+from kneeguide.guidance import Guidance
+
+BASELINE: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "answers" / "baseline.json").read_text("utf-8")
+)
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    return {**BASELINE, **changes}
+
+
+def test_contract_shape(guidance: Guidance) -> None:
+    data = guidance.assess(answers()).model_dump(mode="json")
+    assert set(data) >= {"guidance", "urgency", "red_flags", "thermal", "relief", "prevention", "trace"}
+    assert set(data["guidance"]) == {"id", "version", "digest"}
+    assert data["guidance"]["digest"].startswith("sha256:") and len(data["guidance"]["digest"]) == 71
+    assert data["urgency"] in ("self_care", "soon", "urgent", "emergency")
+    assert set(data["thermal"]) >= {"advice", "rule", "instructions", "cautions", "sources"}
+    for item in data["relief"] + data["prevention"]:
+        assert set(item) >= {"id", "text", "sources"} and item["sources"]
+    for entry in data["trace"]:
+        assert set(entry) >= {"rule", "fired", "why"} and entry["why"]
+    assert len(data["trace"]) == sum(1 for _ in guidance.rules())
+
+
+def test_module_level_api_uses_the_packaged_guidance() -> None:
+    a = kneeguide.assess(answers())
+    assert isinstance(a, Assessment)
+    assert a.guidance.id == kneeguide.load().id
+
+
+def test_red_flag_makes_urgency_and_is_sourced(guidance: Guidance) -> None:
+    a = guidance.assess(answers(leg_cold_pale_or_blue=True))
+    assert a.urgency == "emergency"
+    assert a.thermal.advice == "none"
+    assert all(rf.sources for rf in a.red_flags)
+    fired = {t.rule for t in a.trace if t.fired}
+    assert {rf.id for rf in a.red_flags} <= fired
+
+
+def test_every_problem_is_named_at_once(guidance: Guidance) -> None:
+    bad = answers(age_years="40", pain_score=11, muscle="shin", visible_swelling="yes", colour="red")
+    del bad["fever"]
+    with pytest.raises(AnswersError) as info:
+        guidance.assess(bad)
+    fields = {p.field: p.message for p in info.value.problems}
+    assert set(fields) == {"age_years", "pain_score", "muscle", "visible_swelling", "colour", "fever"}
+    assert "whole number" in fields["age_years"]
+    assert "out of range" in fields["pain_score"]
+    assert "expected one of" in fields["muscle"]
+    assert "true or false" in fields["visible_swelling"]
+    assert "unknown" in fields["colour"]
+    assert "missing" in fields["fever"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("visible_swelling", 1),
+        ("visible_swelling", 0),
+        ("age_years", 40.0),
+        ("age_years", True),
+        ("muscle", None),
+    ],
+)
+def test_no_coercion(guidance: Guidance, field: str, value: object) -> None:
+    with pytest.raises(AnswersError) as info:
+        guidance.assess(answers(**{field: value}))
+    assert [p.field for p in info.value.problems] == [field]
+
+
+def test_missing_answers_never_give_self_care(guidance: Guidance) -> None:
+    with pytest.raises(AnswersError) as info:
+        guidance.assess({"age_years": 40})
+    assert "chest_pain_or_breathless" in {p.field for p in info.value.problems}
+
+
+def test_not_a_mapping(guidance: Guidance) -> None:
+    with pytest.raises(AnswersError):
+        guidance.assess([("age_years", 40)])  # type: ignore[arg-type]
+
+
+def _run(args: list[str], stdin: str = "") -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "kneeguide.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_cli_json_matches_the_api(guidance: Guidance) -> None:
+    code, out, err = _run(
+        ["assess", "--answers", "-", "--format", "json"], json.dumps(answers(bruising=True))
+    )
+    assert code == 0, err
+    assert json.loads(out) == guidance.assess(answers(bruising=True)).model_dump(mode="json")
+
+
+def test_cli_text_puts_what_to_do_first(guidance: Guidance) -> None:
+    code, out, _ = _run(["assess", "--answers", "-"], json.dumps(answers(chest_pain_or_breathless=True)))
+    assert code == 0
+    assert out.startswith("EMERGENCY")
+    a = guidance.assess(answers(chest_pain_or_breathless=True))
+    assert out.index(a.red_flags[0].title) < out.index("Ice or heat")
+    assert out.index("Ice or heat") < out.index("Sources")
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ("", "empty"),
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('"text"', "must be a JSON object"),
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ('{"a": ' + '"x"' * 1 + "}" + " " * 70000, "larger than"),
+        ('{"age_years": NaN}', "not valid JSON"),
+        (json.dumps({"age_years": "40", "colour": 1}), "age_years: expected a whole number"),
+    ],
+)
+def test_cli_bad_answers_exit_2_without_traceback(stdin: str, message: str) -> None:
+    code, out, err = _run(["assess", "--answers", "-"], stdin)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in out + err
+
+
+def test_cli_names_every_bad_field() -> None:
+    code, _, err = _run(["assess", "--answers", "-"], json.dumps(answers(age_years="40", colour=1)))
+    assert code == 2
+    assert "age_years: expected a whole number" in err
+    assert "colour: unknown question id" in err
+
+
+def test_cli_missing_answers_file() -> None:
+    code, _, err = _run(["assess", "--answers", "/nonexistent/answers.json"])
+    assert code == 2 and "cannot read answers" in err and "Traceback" not in err
+
+
+def test_cli_bad_guidance_folder(tmp_path: Path) -> None:
+    code, _, err = _run(["assess", "--answers", "-", "--guidance", str(tmp_path / "nope")], "{}")
+    assert code == 2 and "does not exist" in err
+
+
+def test_interactive_asks_every_question(
+    guidance: Guidance, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = []
+    for q in guidance.questions:
+        if not q.required:
+            replies.append("")
+        elif q.type == "boolean":
+            replies += ["maybe", "no"]  # a bad reply is asked again
+        elif q.type == "integer":
+            replies += [str((q.maximum or 0) + 1), str(q.minimum)]
+        else:
+            replies.append("1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(replies) + "\n"))
+    assert main(["assess", "--interactive", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "please answer yes or no" in err
+    result = json.loads(out)
+    assert result["guidance"]["id"] == guidance.id
+
+
+def test_interactive_end_of_input_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("40\n"))
+    assert main(["assess", "--interactive"]) == 2
+    assert "input ended" in capsys.readouterr().err

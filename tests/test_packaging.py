@@ -1,0 +1,122 @@
+"""Packaging: committed schemas match the models, the wheel works outside the repo,
+and ``import kneeguide`` stays light."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from kneeguide.schemas import generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_schemas_are_fresh() -> None:
+    """The committed schemas must equal the ones generated from the models."""
+    generated = generate()
+    committed = {p.name: p.read_text("utf-8") for p in (REPO / "schemas").glob("*.schema.json")}
+    stale = sorted(n for n in generated if committed.get(n) != generated[n])
+    extra = sorted(set(committed) - set(generated))
+    assert not stale and not extra, (
+        f"schemas out of date: {stale}, unexpected: {extra}. "
+        "Regenerate them with: kneeguide schemas --write schemas"
+    )
+
+
+def test_schemas_are_valid_2020_12() -> None:
+    from jsonschema import Draft202012Validator
+
+    for text in generate().values():
+        schema = json.loads(text)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        Draft202012Validator.check_schema(schema)
+
+
+def test_import_is_light() -> None:
+    """Importing kneeguide loads no exporter, solver, template or YAML library."""
+    code = (
+        "import sys, kneeguide\n"
+        "heavy = ['z3', 'jinja2', 'typst', 'ruamel', 'jsonschema', 'pydantic', 'kneeguide_exporters',"
+        " 'kneeguide.engine', 'kneeguide.loader', 'kneeguide.verifier']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_validates_outside_the_repo(tmp_path: Path) -> None:
+    """Build the wheel, install it in a fresh venv and run kneeguide from elsewhere."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path / "dist"),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wheel = next((tmp_path / "dist").glob("kneeguide-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    # Dependencies come from the test environment (no network needed); kneeguide
+    # itself only from the wheel: the editable install's path hook is not a site dir.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    Path(site, "test-deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = subprocess.run(
+        [str(python), "-c", "import kneeguide.resources as r; print(r.guidance_root())"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert str(env_dir) in probe.stdout, "the installed wheel must carry its own guidance"
+    result = subprocess.run(
+        [str(env_dir / "bin" / "kneeguide"), "validate"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is valid" in result.stdout

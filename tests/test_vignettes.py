@@ -1,0 +1,80 @@
+"""Clinical vignettes: cases written from the sources, run against the engine.
+
+Each vignette in ``vignettes/*.yaml`` is a person's answers (over the baseline
+in ``vignettes/baseline.yaml``) and what the sources say should happen.
+Besides running them, the tests check the set of vignettes itself: enough of
+them, each grounded in a cited source, and together touching every red flag,
+every thermal rule and every tailoring condition.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from kneeguide.conditions import Const
+from kneeguide.guidance import Guidance
+
+HERE = Path(__file__).parent / "vignettes"
+_yaml = YAML(typ="safe", pure=True)
+BASELINE: dict[str, Any] = _yaml.load((HERE / "baseline.yaml").read_text("utf-8"))["baseline"]
+
+
+def _load() -> list[dict[str, Any]]:
+    cases = []
+    for path in sorted(HERE.glob("*.yaml")):
+        if path.name == "baseline.yaml":
+            continue
+        for case in _yaml.load(path.read_text("utf-8"))["vignettes"]:
+            case["file"] = path.name
+            cases.append(case)
+    return cases
+
+
+VIGNETTES = _load()
+
+
+@pytest.mark.parametrize("case", VIGNETTES, ids=[c["id"] for c in VIGNETTES])
+def test_vignette(case: dict[str, Any], guidance: Guidance) -> None:
+    a = guidance.assess({**BASELINE, **case["answers"]})
+    expect = case["expect"]
+    assert a.urgency == expect["urgency"]
+    assert sorted(rf.id for rf in a.red_flags) == sorted(expect["red_flags"])
+    assert a.thermal.advice == expect["thermal"]
+    if "thermal_rule" in expect:
+        assert a.thermal.rule == expect["thermal_rule"]
+    for kind in ("relief", "prevention"):
+        chosen = {s.id for s in getattr(a, kind)}
+        missing = set(expect.get(f"{kind}_include", [])) - chosen
+        unwanted = set(expect.get(f"{kind}_exclude", [])) & chosen
+        assert not missing, f"{kind} steps missing: {sorted(missing)}"
+        assert not unwanted, f"{kind} steps that must not be given: {sorted(unwanted)}"
+
+
+def test_baseline_is_a_complete_answer_set(guidance: Guidance) -> None:
+    assert guidance.engine.check(BASELINE) == []
+
+
+def test_vignette_ids_are_unique_and_sourced(guidance: Guidance) -> None:
+    ids = [c["id"] for c in VIGNETTES]
+    assert len(ids) == len(set(ids))
+    assert len(VIGNETTES) >= 40
+    for case in VIGNETTES:
+        assert case["source"] in guidance.sources, f"{case['id']} cites unknown source {case['source']!r}"
+        assert case["description"]
+
+
+def test_vignettes_cover_every_rule(guidance: Guidance) -> None:
+    flags = {rf for c in VIGNETTES for rf in c["expect"]["red_flags"]}
+    assert flags == {rf.id for rf in guidance.red_flags}, "red flags without a vignette"
+    rules = {c["expect"].get("thermal_rule") for c in VIGNETTES}
+    assert {r.id for r in guidance.thermal_rules} <= rules, "thermal rules without a vignette"
+    for kind, steps in (("relief", guidance.relief), ("prevention", guidance.prevention)):
+        included = {s for c in VIGNETTES for s in c["expect"].get(f"{kind}_include", [])}
+        excluded = {s for c in VIGNETTES for s in c["expect"].get(f"{kind}_exclude", [])}
+        assert {s.id for s in steps} <= included, f"{kind} steps never expected in a vignette"
+        conditional = {s.id for s in steps if guidance.conditions[s.id] != Const(True)}
+        assert conditional <= excluded, f"tailored {kind} steps never shown to be left out"
