@@ -188,3 +188,20 @@ def test_interactive_end_of_input_is_a_usage_error(
     monkeypatch.setattr(sys, "stdin", io.StringIO("40\n"))
     assert main(["assess", "--interactive"]) == 2
     assert "input ended" in capsys.readouterr().err
+
+
+def test_fast_construction_round_trips_through_validation(guidance: Guidance) -> None:
+    """The engine builds Assessments without re-validating; they must still be valid."""
+    a = guidance.assess(answers(visible_swelling=True, wakes_from_sleep=True))
+    again = Assessment.model_validate(a.model_dump())
+    assert again == a
+    assert again.model_dump(mode="json") == a.model_dump(mode="json")
+    assert a.model_fields_set == set(Assessment.model_fields)
+
+
+def test_masked_thermal_rules_are_explained(guidance: Guidance) -> None:
+    a = guidance.assess(answers(leg_cold_pale_or_blue=True, visible_swelling=True, trigger="injury"))
+    thermal = [t for t in a.trace if t.kind == "thermal"]
+    assert [t.rule for t in thermal if t.fired] == [a.thermal.rule]
+    masked = [t for t in thermal if not t.fired and "has a higher priority" in t.why]
+    assert masked and all(repr(a.thermal.rule) in t.why for t in masked)

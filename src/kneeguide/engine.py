@@ -26,12 +26,12 @@ microseconds: check the answers, call the function, pick precomputed results.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from .guidance import Guidance
-from .models import URGENCIES, Step
+from .models import URGENCIES, Step, ThermalRule
 from .renderers import to_english, to_python
 
 __all__ = [
@@ -139,58 +139,57 @@ class Engine:
         def english(item_id: str) -> str:
             return to_english(g.source_conditions[item_id], self._questions, titles)
 
-        self._flags = [
-            (
-                URGENCIES.index(rf.urgency),
-                RedFlagResult(
-                    id=rf.id,
-                    urgency=rf.urgency,
-                    title=rf.title,
-                    advice=rf.advice,
-                    sources=list(rf.sources),
-                ),
-                TraceEntry(rule=rf.id, kind="red_flag", fired=True, why=f"fired: {english(rf.id)}"),
-                TraceEntry(
-                    rule=rf.id, kind="red_flag", fired=False, why=f"not fired: needs {english(rf.id)}"
-                ),
+        # Everything an answer set can select is built here, once; ``assess``
+        # only picks from these lists by the booleans ``decide`` returns.
+        self._flag_results = [
+            RedFlagResult(
+                id=rf.id, urgency=rf.urgency, title=rf.title, advice=rf.advice, sources=list(rf.sources)
             )
             for rf in g.red_flags
         ]
+        self._flag_ranks = [URGENCIES.index(rf.urgency) for rf in g.red_flags]
         ordered = g.thermal_by_priority()
-        self._thermal: list[tuple[ThermalResult, TraceEntry, TraceEntry, str]] = []
-        for tr in ordered:
-            sources = list(dict.fromkeys([*tr.sources, *(s for c in tr.cautions for s in c.sources)]))
-            result = ThermalResult(
-                advice=tr.advice,
-                rule=tr.id,
-                title=tr.title,
-                instructions=tr.instructions,
-                cautions=[c.text for c in tr.cautions],
-                sources=sources,
-            )
-            chosen = TraceEntry(
+        self._thermal_results = [_thermal_result(tr) for tr in ordered]
+        self._chosen = [
+            TraceEntry(
                 rule=tr.id,
                 kind="thermal",
                 fired=True,
                 why=f"chosen ({tr.advice}, priority {tr.priority}): {english(tr.id)}",
             )
-            unmet = TraceEntry(
-                rule=tr.id, kind="thermal", fired=False, why=f"does not apply: needs {english(tr.id)}"
+            for tr in ordered
+        ]
+        self._masked: dict[tuple[int, int], TraceEntry] = {
+            (j, w): TraceEntry(
+                rule=ordered[j].id,
+                kind="thermal",
+                fired=False,
+                why=f"applies ({english(ordered[j].id)}) but {ordered[w].id!r} has a higher priority",
             )
-            self._thermal.append(
-                (result, chosen, unmet, f"applies ({english(tr.id)}) but a rule of higher priority, ")
+            for j in range(len(ordered))
+            for w in range(j)
+        }
+        self._relief_results = [_step_result(st) for st in g.relief]
+        self._prevention_results = [_step_result(st) for st in g.prevention]
+        # (not fired, fired) trace entries for every rule, in ``rules()`` order.
+        self._entries: list[tuple[TraceEntry, TraceEntry]] = []
+        for rule in g.rules():
+            text = english(rule.id)
+            kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
+            yes, no = _WHY[rule.kind]
+            self._entries.append(
+                (
+                    TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}"),
+                    TraceEntry(rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
+                )
             )
-        self._steps: list[list[tuple[StepResult, TraceEntry, TraceEntry]]] = []
-        kinds: tuple[tuple[Literal["relief", "prevention"], tuple[Step, ...]], ...] = (
-            ("relief", g.relief),
-            ("prevention", g.prevention),
-        )
-        for kind, steps in kinds:
-            self._steps.append([_step_entry(st, kind, english(st.id)) for st in steps])
         self._decide = self._compile([rule.condition for rule in g.rules()])
-        self._n_flags = len(g.red_flags)
-        self._n_thermal = len(ordered)
-        self._n_relief = len(g.relief)
+        self._valid = self._compile_validator()
+        n_flags, n_thermal, n_relief = len(g.red_flags), len(ordered), len(g.relief)
+        self._thermal_slice = slice(n_flags, n_flags + n_thermal)
+        self._relief_slice = slice(n_flags + n_thermal, n_flags + n_thermal + n_relief)
+        self._prevention_slice = slice(n_flags + n_thermal + n_relief, None)
+        self._n_flags = n_flags
 
     def _compile(self, conditions: Sequence[Any]) -> Callable[[Mapping[str, object]], tuple[bool, ...]]:
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
@@ -205,6 +204,46 @@ class Engine:
         exec(code, {"__builtins__": {}}, namespace)  # generated from the trees: see module docstring
         decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = namespace["decide"]
         return decide
+
+    def _compile_validator(self) -> Callable[[Mapping[str, object]], bool]:
+        """A generated all-or-nothing check for the common case of good answers.
+
+        It says only "valid" or "not sure"; when it is not sure, ``check``
+        walks the answers and names every problem.  Like ``decide`` it is
+        generated from typed data: ids are quoted with ``repr`` and bounds are
+        integers.
+        """
+        tests = []
+        for q in self._questions.values():
+            var = f"a[{q.id!r}]"
+            if q.type == "boolean":
+                test = f"({var} is True or {var} is False)"
+            elif q.type == "integer":
+                lo = int(q.minimum if q.minimum is not None else -(2**63))
+                hi = int(q.maximum if q.maximum is not None else 2**63)
+                test = f"({var}.__class__ is int and {lo} <= {var} <= {hi})"
+            else:
+                codes = ", ".join(repr(c.code) for c in q.choices or ())
+                test = f"({var}.__class__ is str and {var} in ({codes},))"
+            if q.required:
+                tests.append(test)
+            else:
+                tests.append(f"({q.id!r} not in a or {test})")
+        present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
+        source = (
+            "def valid(a):\n"
+            f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:\n"
+            "        return False\n"
+            f"    return {' and '.join(tests)}\n"
+        )
+        namespace: dict[str, Any] = {}
+        exec(
+            compile(source, f"<kneeguide answers {self.guidance.id}>", "exec"),
+            {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len},
+            namespace,
+        )
+        valid: Callable[[Mapping[str, object]], bool] = namespace["valid"]
+        return valid
 
     def check(self, answers: object) -> list[AnswerProblem]:
         """Every problem with ``answers``; empty when they may be assessed."""
@@ -230,76 +269,90 @@ class Engine:
         return problems
 
     def assess(self, answers: Mapping[str, object]) -> Assessment:
-        problems = self.check(answers)
-        if problems:
-            raise AnswersError(problems)
+        try:
+            ok = self._valid(answers)
+        except (KeyError, TypeError):  # a required answer is missing, or an odd value
+            ok = False
+        if not ok:
+            problems = self.check(answers)
+            if problems:
+                raise AnswersError(problems)
         fired = self._decide(answers)
-        n_flags, n_thermal, n_relief = self._n_flags, self._n_thermal, self._n_relief
-        trace: list[TraceEntry] = []
-        red_flags: list[RedFlagResult] = []
-        level = 0
-        for (rank, flag_result, yes, no), hit in zip(self._flags, fired, strict=False):
-            if hit:
-                red_flags.append(flag_result)
-                trace.append(yes)
-                level = max(level, rank)
-            else:
-                trace.append(no)
-        thermal: ThermalResult | None = None
-        for (rule_result, chosen, unmet, masked), hit in zip(
-            self._thermal, fired[n_flags : n_flags + n_thermal], strict=True
-        ):
-            if not hit:
-                trace.append(unmet)
-            elif thermal is None:
-                thermal = rule_result
-                trace.append(chosen)
-            else:
-                trace.append(
-                    TraceEntry(
-                        rule=rule_result.rule,
-                        kind="thermal",
-                        fired=False,
-                        why=f"{masked}{thermal.rule!r}, decides",
-                    )
-                )
-        if thermal is None:
+        n_flags = self._n_flags
+        trace = [entry[hit] for entry, hit in zip(self._entries, fired, strict=True)]
+        red_flags = [r for r, hit in zip(self._flag_results, fired, strict=False) if hit]
+        level = max([k for k, hit in zip(self._flag_ranks, fired, strict=False) if hit], default=0)
+        matched = fired[self._thermal_slice]
+        if True not in matched:
             raise RuntimeError(
                 f"no thermal rule applies to these answers in {self.guidance.id} "
                 f"{self.guidance.version}: the content is incomplete (run kneeguide verify)"
             )
-        lists: list[list[StepResult]] = [[], []]
-        offset = n_flags + n_thermal
-        for which, entries in enumerate(self._steps):
-            start = offset + (0 if which == 0 else n_relief)
-            for (step_result, yes, no), hit in zip(entries, fired[start : start + len(entries)], strict=True):
-                if hit:
-                    lists[which].append(step_result)
-                    trace.append(yes)
-                else:
-                    trace.append(no)
-        return Assessment.model_construct(
-            guidance=self.ref,
-            urgency=URGENCIES[level],
-            red_flags=red_flags,
-            thermal=thermal,
-            relief=lists[0],
-            prevention=lists[1],
-            trace=trace,
-            disclaimer=self.guidance.metadata.disclaimer,
+        winner = matched.index(True)
+        trace[n_flags + winner] = self._chosen[winner]
+        for j in range(winner + 1, len(matched)):
+            if matched[j]:
+                trace[n_flags + j] = self._masked[j, winner]
+        relief = [r for r, hit in zip(self._relief_results, fired[self._relief_slice], strict=True) if hit]
+        prevention = [
+            r for r, hit in zip(self._prevention_results, fired[self._prevention_slice], strict=True) if hit
+        ]
+        return _construct(
+            {
+                "guidance": self.ref,
+                "urgency": URGENCIES[level],
+                "red_flags": red_flags,
+                "thermal": self._thermal_results[winner],
+                "relief": relief,
+                "prevention": prevention,
+                "trace": trace,
+                "disclaimer": self.guidance.metadata.disclaimer,
+            }
         )
 
 
-def _step_entry(
-    st: Step, kind: Literal["relief", "prevention"], english: str
-) -> tuple[StepResult, TraceEntry, TraceEntry]:
-    result = StepResult(
-        id=st.id, title=st.title, text=st.text, how_to=list(st.how_to), sources=list(st.sources)
+_ASSESSMENT_FIELDS = frozenset(Assessment.model_fields)
+
+
+def _construct(values: dict[str, Any]) -> Assessment:
+    """Build an Assessment from parts that were validated when the engine was built.
+
+    ``model_construct`` re-walks every field and costs more than the whole
+    decision; this sets the same four attributes pydantic's own
+    ``model_construct`` sets.  A test round-trips the result through
+    ``model_validate`` so a pydantic change cannot slip by.
+    """
+    m = Assessment.__new__(Assessment)
+    object.__setattr__(m, "__dict__", values)
+    object.__setattr__(m, "__pydantic_fields_set__", _ASSESSMENT_FIELDS)
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
+
+
+_WHY = {
+    "red_flag": ("fired: ", "not fired: needs "),
+    "thermal": ("chosen: ", "does not apply: needs "),
+    "relief": ("selected: ", "not selected: needs "),
+    "prevention": ("selected: ", "not selected: needs "),
+}
+"""Trace wording per kind of rule: (fired prefix, not-fired prefix)."""
+
+
+def _thermal_result(tr: ThermalRule) -> ThermalResult:
+    return ThermalResult(
+        advice=tr.advice,
+        rule=tr.id,
+        title=tr.title,
+        instructions=tr.instructions,
+        cautions=[c.text for c in tr.cautions],
+        sources=list(dict.fromkeys([*tr.sources, *(s for c in tr.cautions for s in c.sources)])),
     )
-    return (
-        result,
-        TraceEntry(rule=st.id, kind=kind, fired=True, why=f"selected: {english}"),
-        TraceEntry(rule=st.id, kind=kind, fired=False, why=f"not selected: needs {english}"),
+
+
+def _step_result(st: Step) -> StepResult:
+    return StepResult(
+        id=st.id, title=st.title, text=st.text, how_to=list(st.how_to), sources=list(st.sources)
     )
 
 
