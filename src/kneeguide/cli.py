@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--format", choices=("text", "json"), default="text")
     f.set_defaults(run=_formats)
 
+    d = sub.add_parser("diff", help="what a content change does to patients, and version discipline")
+    d.add_argument("base", metavar="BASE", help="a guideline folder, or a git revision (REV or REV:path)")
+    d.add_argument("head", metavar="HEAD", help="a guideline folder, or a git revision (REV or REV:path)")
+    d.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    d.set_defaults(run=_diff)
+
     s = sub.add_parser("schemas", help="write the JSON Schemas generated from the models")
     s.add_argument("--write", type=Path, metavar="DIR", required=True)
     s.set_defaults(run=_schemas)
@@ -342,6 +348,22 @@ def _formats(args: argparse.Namespace) -> int:
             origin = f"{r['plugin']} ({r['distribution']} {r['version']})"
             print(f"{r['format']:<10} {r['media_type']!s:<24} {origin}{state}")
     return ExitCode.USAGE if host.failures else ExitCode.OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import RENDERERS, DiffError, diff, open_side
+    from .loader import ContentError
+
+    try:
+        with open_side(args.base) as base, open_side(args.head) as head:
+            result = diff(base, head)
+    except DiffError as exc:
+        raise UsageError(str(exc)) from None
+    except ContentError as exc:
+        sys.stdout.write(REPORTERS["text"](exc.diagnostics, "a side of the diff is not valid guidance"))
+        return ExitCode.INVALID
+    sys.stdout.write(RENDERERS[args.format](result))
+    return ExitCode.OK if result.ok else ExitCode.INVALID
 
 
 def _schemas(args: argparse.Namespace) -> int:

@@ -114,9 +114,16 @@ def check(
     *,
     today: dt.date | None = None,
     review_warning_days: int = REVIEW_WARNING_DAYS,
+    review_dates: bool = True,
 ) -> LoadResult:
-    """Check one guideline folder and build its ``Guidance`` when it is valid."""
-    return _Checker(Path(folder), today or dt.date.today(), review_warning_days).run()
+    """Check one guideline folder and build its ``Guidance`` when it is valid.
+
+    ``review_dates=False`` skips the checks against today's date, for reading
+    an older revision whose review was due long ago (``kneeguide diff``).
+    """
+    checker = _Checker(Path(folder), today or dt.date.today(), review_warning_days)
+    checker.review_dates = review_dates
+    return checker.run()
 
 
 @cache
@@ -135,6 +142,7 @@ class _Checker:
         self.folder = folder
         self.today = today
         self.warning_days = warning_days
+        self.review_dates = True
         self.diagnostics: list[Diagnostic] = []
         self.docs: dict[str, YamlDocument] = {}
         self.models: dict[str, BaseModel] = {}
@@ -511,20 +519,20 @@ class _Checker:
         f = "guideline.yaml"
         base = ("guideline",)
         due = meta.next_review_due
-        if due < self.today:
+        if self.review_dates and due < self.today:
             self.error(
                 f,
                 (*base, "next_review_due"),
                 f"the review was due on {due}; review the content and set a new date",
             )
-        elif (due - self.today).days <= self.warning_days:
+        elif self.review_dates and (due - self.today).days <= self.warning_days:
             self.error(
                 f,
                 (*base, "next_review_due"),
                 f"the next review is due on {due}, within {self.warning_days} days",
                 severity="warning",
             )
-        if meta.last_review_date > self.today:
+        if self.review_dates and meta.last_review_date > self.today:
             self.error(f, (*base, "last_review_date"), "the last review date is in the future")
         if meta.approval_date > meta.last_review_date:
             self.error(f, (*base, "approval_date"), "approval comes after the last review")
