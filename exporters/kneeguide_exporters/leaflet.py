@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
 from kneeguide.renderers import to_english
 
-__all__ = ["Leaflet", "build"]
+__all__ = ["EVIDENCE_LABELS", "Leaflet", "build"]
 
 URGENCY_HEADINGS = {
     "emergency": "Call emergency services now",
@@ -23,6 +24,13 @@ URGENCY_HEADINGS = {
     "soon": "See a clinician within a few days",
 }
 ADVICE_LABELS = {"ice": "Ice", "heat": "Heat", "none": "No ice or heat"}
+EVIDENCE_LABELS = {
+    "moderate": "Moderate",
+    "low": "Low",
+    "very_low": "Very low",
+    "expert_opinion": "Expert opinion",
+}
+"""Evidence grades as a clinician reads them."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class FlagView:
     when: str
     clinician_note: str
     sources: list[int]
+    urgency: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class ThermalView:
     cautions: list[str]
     rationale: str
     sources: list[int]
+    always: bool = False
+    """The condition is plain ``true``: in a priority table this row is the fallback."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,10 @@ class StepView:
     how_to: list[str]
     evidence: str
     sources: list[int]
+    always: bool = False
+    """The condition is plain ``true``: the step is for everyone."""
+    evidence_label: str = ""
+    evidence_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,8 +130,14 @@ def build(g: Guidance) -> Leaflet:
     def when(item_id: str) -> str:
         return to_english(g.source_conditions[item_id], questions, titles)
 
+    def always(item_id: str) -> bool:
+        condition = g.source_conditions[item_id]
+        return isinstance(condition, Const) and condition.value
+
     flag_views = {
-        rf.id: FlagView(rf.id, rf.title, rf.advice, when(rf.id), rf.clinician_note, cite(list(rf.sources)))
+        rf.id: FlagView(
+            rf.id, rf.title, rf.advice, when(rf.id), rf.clinician_note, cite(list(rf.sources)), rf.urgency
+        )
         for rf in sorted(
             g.red_flags, key=lambda r: ("emergency", "urgent", "soon", "self_care").index(r.urgency)
         )
@@ -129,7 +150,18 @@ def build(g: Guidance) -> Leaflet:
 
     def steps(items: Any) -> list[StepView]:
         return [
-            StepView(s.id, s.title, s.text, when(s.id), list(s.how_to), s.evidence, cite(list(s.sources)))
+            StepView(
+                s.id,
+                s.title,
+                s.text,
+                when(s.id),
+                list(s.how_to),
+                s.evidence,
+                cite(list(s.sources)),
+                always(s.id),
+                EVIDENCE_LABELS[s.evidence],
+                s.evidence_note or "",
+            )
             for s in items
         ]
 
@@ -146,6 +178,7 @@ def build(g: Guidance) -> Leaflet:
             [c.text for c in r.cautions],
             r.rationale,
             cite(list(dict.fromkeys([*r.sources, *(s for c in r.cautions for s in c.sources)]))),
+            always(r.id),
         )
         for r in g.thermal_by_priority()
     ]
