@@ -1,0 +1,92 @@
+"""The ``pdf`` exporter: the patient leaflet as a tagged, printable PDF.
+
+Clinics print the leaflet and file it with a patient's record; screen-reader
+users open it.  So the PDF is tagged (PDF/UA-1: structure tree, headings,
+lists and tables, document title and language), embeds its fonts, carries
+bookmarks, and is byte-identical every time the same content is exported.
+
+Typst lays it out (``templates/leaflet.typ``).  The template receives the
+content as data only: the JSON of ``leaflet.build(guidance).to_dict()`` in
+``sys.inputs``.  Typst shows strings from data as text and never evaluates
+them, so content can never become Typst code (``#read``, ``#import``,
+``#panic``).  The project root given to Typst is the template folder, so even
+the template itself can read nothing else.
+
+Two files are written, one per paper size, because the leaflet is printed on
+both sides of the Atlantic and a page scaled to the other size shrinks the
+text below a readable size:
+
+* ``<id>.pdf``: ISO A4 (the UK, where the guidance is written for).
+* ``<id>-letter.pdf``: US Letter.
+
+Typst is imported inside :func:`render`: ``kneeguide formats`` imports this
+module only to list the format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from kneeguide import hookimpl
+from kneeguide.hookspecs import ExportFormat
+
+if TYPE_CHECKING:
+    from kneeguide.guidance import Guidance
+
+__all__ = ["PAPERS", "TEMPLATE", "kneeguide_formats", "render"]
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "leaflet.typ"
+"""The Typst template; its folder is the only one Typst may read."""
+
+PAPERS = {"": "a4", "-letter": "us-letter"}
+"""File name suffix -> Typst paper name.  A4 keeps the plain ``<id>.pdf`` name."""
+
+PDF_STANDARD: Final = "ua-1"
+"""PDF/UA-1: Typst then refuses to write a PDF that lacks a title or tags."""
+
+
+@hookimpl
+def kneeguide_formats() -> list[ExportFormat]:
+    """Offer the ``pdf`` format: the patient leaflet on A4 and on US Letter."""
+    return [
+        ExportFormat(
+            name="pdf",
+            media_type="application/pdf",
+            render=render,
+            description="tagged (PDF/UA-1) patient leaflet, A4 and US Letter",
+        )
+    ]
+
+
+def render(guidance: Guidance) -> dict[str, bytes]:
+    """Render ``<id>.pdf`` (A4) and ``<id>-letter.pdf`` (US Letter).
+
+    The creation date is the guidance's approval date, not the clock, and
+    Typst's bundled fonts are used instead of whatever the machine has, so
+    the same guidance gives the same bytes on any machine.
+    """
+    import typst
+
+    from . import leaflet
+
+    data = leaflet.build(guidance)
+    content = json.dumps(data.to_dict(), ensure_ascii=False, sort_keys=True)
+    approved = dt.date.fromisoformat(data.approval_date)
+    timestamp = dt.datetime(approved.year, approved.month, approved.day, tzinfo=dt.UTC)
+    compiler = typst.Compiler(root=str(TEMPLATE.parent), font_paths=[], ignore_system_fonts=True)
+    files: dict[str, bytes] = {}
+    for suffix, paper in PAPERS.items():
+        pdf = compiler.compile(
+            input=str(TEMPLATE),
+            format="pdf",
+            sys_inputs={"leaflet": content, "paper": paper},
+            pdf_standards=PDF_STANDARD,
+            timestamp=timestamp,
+        )
+        if not isinstance(pdf, bytes):  # a list only comes back for per-page PNG or SVG output
+            raise TypeError(f"typst returned {type(pdf).__name__} for a PDF")
+        files[f"{data.id}{suffix}.pdf"] = pdf
+    return files
