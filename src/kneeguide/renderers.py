@@ -50,8 +50,14 @@ def fhirpath_string(text: str) -> str:
     return "'" + "".join(_FHIRPATH_ESCAPES.get(ch, ch) for ch in text) + "'"
 
 
-def _answer(question: str) -> str:
-    return f"item.where(linkId={fhirpath_string(question)}).answer.value"
+def _answered(question: str, test: str) -> str:
+    """True when the question has an answer meeting ``test``, else false (never empty).
+
+    ``answer.where(...).exists()`` keeps every leaf two-valued: an unanswered
+    optional question reads as "no", as in the Python engine, instead of
+    FHIRPath's empty, which ``not()`` would pass on as empty.
+    """
+    return f"item.where(linkId={fhirpath_string(question)}).answer.where({test}).exists()"
 
 
 def to_fhirpath(node: Condition) -> str:
@@ -64,13 +70,13 @@ def to_fhirpath(node: Condition) -> str:
     if isinstance(node, Const):
         return "true" if node.value else "false"
     if isinstance(node, Flag):
-        return f"({_answer(node.question)} = true)"
+        return _answered(node.question, "value = true")
     if isinstance(node, Compare):
-        op = "!=" if node.op == "!=" else node.op
-        return f"({_answer(node.question)} {op} {int(node.value)})"
+        op = "=" if node.op == "==" else node.op  # FHIRPath equality is '='; '==' is not in its grammar
+        return _answered(node.question, f"value {op} {int(node.value)}")
     if isinstance(node, OneOf):
-        tests = [f"{_answer(node.question)}.code = {fhirpath_string(c)}" for c in sorted(set(node.choices))]
-        return "(" + " or ".join(tests) + ")"
+        tests = [f"value.code = {fhirpath_string(c)}" for c in sorted(set(node.choices))]
+        return _answered(node.question, " or ".join(tests))
     if isinstance(node, Not):
         return f"({to_fhirpath(node.operand)}).not()"
     if isinstance(node, And):
