@@ -214,13 +214,23 @@ def _read_answers(source: str) -> object:
         elif ch in "]}":
             depth -= 1
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
     except (json.JSONDecodeError, ValueError) as exc:
         raise UsageError(f"the answers in {name} are not valid JSON: {exc}") from None
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not allowed in answers")
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Refuse a key given twice: which answer the sender meant cannot be known."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"{key!r} is given more than once")
+        out[key] = value
+    return out
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -259,7 +269,7 @@ def _json_kind(value: object) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import ExportError, write_files
+    from .export import ExportError, RenderError, write_files
     from .plugins import PluginHost
 
     host = PluginHost.discover()
@@ -289,9 +299,9 @@ def _export(args: argparse.Namespace) -> int:
                     f"render returned {type(files).__name__}, expected a dict of file name to bytes"
                 )
             written = write_files(out, files)
-        except ExportError as exc:
-            raise UsageError(str(exc)) from None
-        except Exception as exc:  # a plugin's render may raise anything
+        except (Exception, SystemExit) as exc:  # a plugin's render may raise anything, even exit
+            if isinstance(exc, ExportError) and not isinstance(exc, RenderError):
+                raise UsageError(str(exc)) from None  # the output folder: no format can be written
             failed_formats.append(
                 f"format {name!r} from plugin {provided.plugin!r} "
                 f"({provided.distribution} {provided.version}) failed: {type(exc).__name__}: {exc}"

@@ -8,22 +8,27 @@ one, and a failure mid-way keeps the previous good export.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-__all__ = ["ExportError", "write_files"]
+__all__ = ["ExportError", "RenderError", "write_files"]
 
 
 class ExportError(Exception):
     """An export could not be written; nothing partial was left behind."""
 
 
+class RenderError(ExportError):
+    """The rendered files themselves are wrong (a name or a type): the plugin is at fault."""
+
+
 def _safe_name(name: str) -> PurePosixPath:
     rel = PurePosixPath(name)
     if rel.is_absolute() or not rel.parts or any(p in ("..", "") for p in rel.parts) or "\\" in name:
-        raise ExportError(f"refusing to write outside the output folder: {name!r}")
+        raise RenderError(f"refusing to write outside the output folder: {name!r}")
     return rel
 
 
@@ -34,7 +39,7 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
     names = {name: _safe_name(name) for name in files}
     for name, data in files.items():
         if not isinstance(data, bytes):
-            raise ExportError(f"{name!r} was rendered as {type(data).__name__}, expected bytes")
+            raise RenderError(f"{name!r} was rendered as {type(data).__name__}, expected bytes")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -50,10 +55,15 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
                 fh.write(files[name])
                 fh.flush()
                 os.fsync(fh.fileno())
+        for _, target in staged:  # refuse before replacing anything, so no export is half new
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(errno.EISDIR, f"{target} is a folder")
         for tmp, target in staged:
             os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:  # e.g. ValueError for a NUL in a name: still clean up
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+        raise
     return [target for _, target in staged]

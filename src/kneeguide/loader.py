@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,15 @@ __all__ = [
 ]
 
 REVIEW_WARNING_DAYS = 30
+MAX_RESOLVED_DEPTH = 64
+"""How deep a condition may nest once every ``red_flag(...)`` is replaced.
+
+One condition is limited by the parser; a chain of references is not, and a
+tree nested hundreds of levels deep would pass validation and then break
+every backend (Python refuses more than 200 nested parentheses).  Each
+reference counts as a level, so a long chain of plain references is refused
+too, before it exhausts the recursion of the resolver.
+"""
 _M = TypeVar("_M", bound=BaseModel)
 _SCHEMA_POINTER = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$")
 
@@ -163,6 +173,8 @@ class _Checker:
         severity: str = "error",
         code: str = "content",
     ) -> None:
+        if len(message) > _MAX_MESSAGE:  # a last guard: no message quotes a huge value whole
+            message = message[:_MAX_MESSAGE] + f"... ({len(message)} characters)"
         doc = self.docs.get(name)
         line, col = (0, 0)
         if doc is not None:
@@ -201,13 +213,23 @@ class _Checker:
         return LoadResult(self.folder, guidance if ok else None, self.diagnostics)
 
     def read_files(self) -> None:
-        present = {p.name for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml")}
+        try:
+            present = {p.name for p in self.folder.iterdir() if p.suffix in (".yaml", ".yml")}
+        except OSError as exc:
+            self.diagnostics.append(
+                Diagnostic(str(self.folder), 0, 0, "", f"cannot list the folder: {exc.strerror}", code="io")
+            )
+            return
         for extra in sorted(present - FILES.keys()):
             self.error(extra, (), f"unknown guidance file; expected: {', '.join(FILES)}")
         for name in FILES:
             path = self.folder / name
             if name not in present:
                 self.error(name, (), "this guidance file is missing")
+                continue
+            outside = self.outside_link(path)
+            if outside:
+                self.diagnostics.append(Diagnostic(self.display(name), 0, 0, "", outside, code="yaml"))
                 continue
             try:
                 doc = read_yaml(path)
@@ -218,6 +240,23 @@ class _Checker:
                 continue
             self.docs[name] = doc
             self.pointer_check(name, doc)
+
+    def outside_link(self, path: Path) -> str | None:
+        """Why ``path`` must not be read: a symbolic link leading out of the folder.
+
+        Content comes from pull requests, and a link to a file elsewhere on
+        the CI machine would have its text quoted back in diagnostics.  A link
+        inside the folder is fine; a loop is left to the reader, which reports it.
+        """
+        if not path.is_symlink():
+            return None
+        target = os.path.realpath(path)
+        if os.path.islink(target):  # realpath gives up inside a loop
+            return None
+        folder = os.path.realpath(self.folder)
+        if os.path.commonpath([folder, target]) == folder:
+            return None
+        return f"is a symbolic link to {target}, outside the guidance folder"
 
     def pointer_check(self, name: str, doc: YamlDocument) -> None:
         expected = SCHEMA_NAMES[name]
@@ -268,10 +307,17 @@ class _Checker:
             elif err.validator in ("anyOf", "oneOf"):
                 from jsonschema.exceptions import best_match
 
-                best = best_match(err.context or [])
-                self.error(name, path, best.message if best else err.message)
+                # An optional field is "X or null"; "is not of type 'null'" helps nobody,
+                # so the other branch's error (with its own, deeper position) is shown.
+                useful = [e for e in err.context or [] if e.schema.get("type") != "null"]
+                best = best_match(useful or err.context or [])
+                if best is None:
+                    self.error(name, path, _friendly(err.validator, err.message, err.instance))
+                else:
+                    where = tuple(best.absolute_path)
+                    self.error(name, where, _friendly(best.validator, best.message, best.instance))
             else:
-                self.error(name, path, _friendly(err.validator, err.message))
+                self.error(name, path, _friendly(err.validator, err.message, err.instance))
         return not errors
 
     def model_check(self, name: str, doc: YamlDocument) -> None:
@@ -440,30 +486,58 @@ class _Checker:
         located: Mapping[str, tuple[str, tuple[str | int, ...], str]],
         flag_ids: frozenset[str],
     ) -> dict[str, cond.Condition]:
-        done: dict[str, cond.Condition] = {}
+        done: dict[str, tuple[cond.Condition, int]] = {}
+        too_deep_at: dict[str, int] = {}  # too deep from this offset on: fail fast, stay linear
         active: list[str] = []
+        too_deep = (
+            f"after following red_flag(...) references the condition nests more than "
+            f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references"
+        )
 
-        def lookup(name: str) -> cond.Condition:
-            if name in done:
-                return done[name]
-            if name in active or name not in parsed:
-                raise cond.ConditionError(f"red flag {name!r} refers back to itself")
-            active.append(name)
-            try:
-                tree = cond.resolve(parsed[name], lookup)
-            finally:
-                active.pop()
-            done[name] = tree
+        def lookup(name: str, at: int) -> cond.Condition:
+            if at >= too_deep_at.get(name, MAX_RESOLVED_DEPTH + 1):
+                raise cond.ConditionError(too_deep)
+            if name not in done:
+                if name in active or name not in parsed:
+                    raise cond.ConditionError(f"red flag {name!r} refers back to itself")
+                active.append(name)
+                try:
+                    tree = expand(parsed[name], at)
+                except cond.ConditionError as exc:
+                    if exc.message == too_deep:
+                        too_deep_at[name] = min(at, too_deep_at.get(name, at))
+                    raise
+                finally:
+                    active.pop()
+                done[name] = (tree, _tree_depth(tree))
+            tree, depth = done[name]
+            if at + depth > MAX_RESOLVED_DEPTH:
+                too_deep_at[name] = min(at, too_deep_at.get(name, at))
+                raise cond.ConditionError(too_deep)
             return tree
+
+        def expand(node: cond.Condition, at: int) -> cond.Condition:
+            # cond.resolve with a depth count, so the recursion stays bounded.
+            if at > MAX_RESOLVED_DEPTH:
+                raise cond.ConditionError(too_deep)
+            if isinstance(node, cond.RedFlagRef):
+                return lookup(node.red_flag, at + 1)
+            if isinstance(node, cond.Not):
+                return cond.Not(expand(node.operand, at + 1), node.col)
+            if isinstance(node, cond.And):
+                return cond.And(tuple(expand(c, at + 1) for c in node.operands), node.col)
+            if isinstance(node, cond.Or):
+                return cond.Or(tuple(expand(c, at + 1) for c in node.operands), node.col)
+            return node
 
         for item_id in parsed:
             try:
-                lookup(item_id)
+                lookup(item_id, 0)
             except cond.ConditionError as exc:
                 fname, path, _ = located[item_id]
                 self.error(fname, path, f"condition: {exc.message}")
         del flag_ids
-        return done
+        return {name: tree for name, (tree, _) in done.items()}
 
     def check_thermal(self, thermal: ThermalFile) -> None:
         by_priority: dict[int, str] = {}
@@ -568,7 +642,29 @@ class _Checker:
                     )
 
 
-def _friendly(validator: Any, message: str) -> str:
+_MAX_QUOTED = 100
+_MAX_MESSAGE = 1000
+
+
+def _tree_depth(node: cond.Condition) -> int:
+    """The nesting depth of a condition tree (a leaf is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[cond.Condition, int]] = [(node, 0)]
+    while stack:
+        n, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(n, cond.Not):
+            stack.append((n.operand, depth + 1))
+        elif isinstance(n, cond.And | cond.Or):
+            stack.extend((c, depth + 1) for c in n.operands)
+    return deepest
+
+
+def _friendly(validator: Any, message: str, instance: Any = None) -> str:
+    # jsonschema quotes the whole value ("'...' is too long"); a huge one would flood the report.
+    quoted = repr(instance)
+    if len(quoted) > _MAX_QUOTED:
+        message = message.replace(quoted, f"{quoted[: _MAX_QUOTED - 20]}... ({len(quoted)} characters)")
     if validator == "pattern":
         return message.replace("does not match", "is not in the expected form")
     return message

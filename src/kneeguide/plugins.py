@@ -80,7 +80,7 @@ class PluginHost:
             dist, version = _origin(ep)
             try:
                 module = ep.load()
-            except Exception as exc:  # a third party's import may raise anything
+            except (Exception, SystemExit) as exc:  # a third party's import may raise anything, even exit
                 host.failures.append(
                     PluginFailure(ep.name, dist, version, f"cannot be imported: {_describe(exc)}")
                 )
@@ -114,7 +114,7 @@ class PluginHost:
             dist, version = self.origins.get(name, ("(local)", ""))
             try:
                 result = impl.function()
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 self.failures.append(
                     PluginFailure(name, dist, version, f"kneeguide_formats raised {_describe(exc)}")
                 )

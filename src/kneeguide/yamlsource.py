@@ -1,23 +1,31 @@
 """Read one YAML file into plain data, remembering where every value came from.
 
-Content arrives through pull requests, so the reader trusts nothing: it caps
-the file size, refuses NUL bytes and text that is not UTF-8, refuses custom
-tags (``!!python/...`` is never constructed), anchors and aliases (which also
-rules out alias bombs), duplicate keys, and nesting deeper than any real
-guidance file needs.  It builds the data itself from ruamel.yaml's node graph
-(``compose``), never through a constructor that could run code, and records the
-line and column of each key and value so later checks can point at them.
+Content arrives through pull requests, so the reader trusts nothing: it reads
+only regular files (a FIFO or a device such as ``/dev/zero`` in place of a
+guidance file would block or never end), caps the file size, refuses NUL
+bytes and text that is not UTF-8, refuses custom tags (``!!python/...`` is
+never constructed), anchors and aliases (which also rules out alias bombs),
+duplicate keys, and nesting deeper than any real guidance file needs.  The
+nesting is counted while the node graph is composed, so ``[[[[...`` half a
+megabyte deep fails fast, at its line and column, instead of exhausting the
+recursion of the composer.  It builds the data itself from ruamel.yaml's
+node graph (``compose``), never through a constructor that could run code,
+and records the line and column of each key and value so later checks can
+point at them.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -27,6 +35,14 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 32
 _CORE = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_MAX_NUMBER_CHARS = 40
+# UTF-16 and UTF-32 are named before the NUL check, which would otherwise call them binary.
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
 
 
 class SourceError(Exception):
@@ -73,13 +89,12 @@ class YamlDocument:
 
 def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     """Read ``path`` safely; raise ``SourceError`` with a clear reason."""
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    raw = _read_regular_file(path, max_bytes)
     if len(raw) > max_bytes:
         raise SourceError(f"the file is larger than the limit of {max_bytes} bytes")
+    for bom, encoding in _WIDE_BOMS:
+        if raw.startswith(bom):
+            raise SourceError(f"the file is {encoding} text; save it as UTF-8", 1, 1)
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise SourceError("the file contains a NUL byte (is it a binary file?)", line, 1)
@@ -92,6 +107,7 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     if not text.strip():
         raise SourceError("the file is empty")
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _DepthLimitedComposer
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
@@ -109,6 +125,65 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     doc = YamlDocument(data=None, first_line=text.split("\n", 1)[0])
     doc.data = _Builder(doc).build(node, (), 0)
     return doc
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``path``, which must be a regular file.
+
+    The file is opened without blocking and checked with ``fstat`` on the open
+    descriptor (not on the name, which could be swapped in between): opening
+    a FIFO for reading would otherwise wait for a writer forever, and a device
+    like ``/dev/zero`` never ends.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"expected a regular file, found {_kind(mode)}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "something other than a file"
+
+
+class _DepthLimitedComposer(Composer):
+    """ruamel.yaml's composer, refusing nesting deeper than ``MAX_DEPTH`` as it goes.
+
+    The stock composer recurses once per level, so ``[[[[...`` half a
+    megabyte deep would exhaust Python's recursion (slowly, and with no
+    position); this one stops at the first node that is too deep and names
+    its line and column.  It counts exactly as ``_Builder`` does: the top
+    node is level 0.
+    """
+
+    _nesting = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._nesting += 1
+        try:
+            if self._nesting > MAX_DEPTH + 1:
+                mark = self.parser.peek_event().start_mark
+                raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
 
 
 class _Builder:
@@ -130,7 +205,7 @@ class _Builder:
         tag = str(node.tag)
         if isinstance(node, MappingNode):
             if tag != _CORE + "map":
-                raise self.fail(f"custom tag {tag!r} is not allowed", node)
+                raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode) or str(key_node.tag) != _CORE + "str":
@@ -139,7 +214,7 @@ class _Builder:
                 if key == "<<":
                     raise self.fail("merge keys (<<) are not allowed in guidance", key_node)
                 if key in out:
-                    raise self.fail(f"duplicate key {key!r}", key_node)
+                    raise self.fail(f"duplicate key {_short(key)}", key_node)
                 child = (*path, key)
                 self.doc.key_positions[child] = (
                     key_node.start_mark.line + 1,
@@ -149,7 +224,7 @@ class _Builder:
             return out
         if isinstance(node, SequenceNode):
             if tag != _CORE + "seq":
-                raise self.fail(f"custom tag {tag!r} is not allowed", node)
+                raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
         return self.scalar(node, path, tag)
@@ -165,13 +240,24 @@ class _Builder:
             return None
         if tag == _CORE + "bool":
             return value.lower() == "true"
+        if tag in (_CORE + "int", _CORE + "float") and len(value) > _MAX_NUMBER_CHARS:
+            # int() refuses over 4300 digits with a ValueError; no guidance number needs 40.
+            raise self.fail(f"a number of {len(value)} characters is too long", node)
         if tag == _CORE + "int":
             if not _INT.match(value):
-                raise self.fail(f"write whole numbers in decimal, not {value!r}", node)
+                raise self.fail(f"write whole numbers in decimal, not {_short(value)}", node)
             return int(value.replace("_", ""))
         if tag == _CORE + "float":
-            number = float(value.replace("_", ""))
+            try:  # YAML spells infinity and NaN .inf and .nan, which float() does not read
+                number = float(value.replace("_", "").lower().replace(".inf", "inf").replace(".nan", "nan"))
+            except ValueError:
+                raise self.fail(f"{_short(value)} is not a number", node) from None
             if not math.isfinite(number):
-                raise self.fail(f"{value!r} is not a finite number", node)
+                raise self.fail(f"{_short(value)} is not a finite number", node)
             return number
-        raise self.fail(f"custom tag {tag!r} is not allowed", node)
+        raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``repr`` of ``text``, cut short: a hostile value must not flood the report."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
