@@ -17,6 +17,13 @@ from pathlib import Path, PurePosixPath
 __all__ = ["ExportError", "RenderError", "write_files"]
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open`` would give: 0666 less the umask (mkstemp gives 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 class ExportError(Exception):
     """An export could not be written; nothing partial was left behind."""
 
@@ -45,12 +52,14 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> list[Path]:
     except OSError as exc:
         raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from None
     staged: list[tuple[str, Path]] = []
+    mode = _file_mode()
     try:
         for name, rel in names.items():
             target = folder.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             staged.append((tmp, target))
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(files[name])
                 fh.flush()

@@ -26,6 +26,7 @@ __all__ = ["DISABLE_ENV", "ENTRY_POINT_GROUP", "PluginFailure", "PluginHost", "P
 
 ENTRY_POINT_GROUP = "kneeguide.exporters"
 DISABLE_ENV = "KNEEGUIDE_DISABLED_PLUGINS"
+BUILTIN_DISTRIBUTION = "kneeguide"
 _FORMAT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 
@@ -109,7 +110,18 @@ class PluginHost:
     def collect(self) -> None:
         """Call each plugin's hook separately and gather the formats it returns."""
         self.formats.clear()
-        for impl in self.pm.hook.kneeguide_formats.get_hookimpls():
+        impls = self.pm.hook.kneeguide_formats.get_hookimpls()
+        # Built-in formats are claimed first, so a third party cannot take over
+        # "fhir" by sorting earlier: its duplicate is the one reported.
+        impls = sorted(
+            impls,
+            key=lambda i: (self.origins.get(i.plugin_name, ("",))[0] != BUILTIN_DISTRIBUTION, i.plugin_name),
+        )
+        hooked = {i.plugin_name for i in impls}
+        for name, (dist, version) in sorted(self.origins.items()):
+            if name not in hooked:
+                self.failures.append(PluginFailure(name, dist, version, "implements no kneeguide hook"))
+        for impl in impls:
             name = impl.plugin_name
             dist, version = self.origins.get(name, ("(local)", ""))
             try:
