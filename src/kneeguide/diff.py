@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
 from .models import FILES, URGENCIES
@@ -191,13 +192,12 @@ def behaviour_changes(base: Guidance, head: Guidance) -> tuple[list[BehaviourCha
     reason = _compatible(base, head)
     if reason is not None:
         return [], f"behaviour not compared: {reason} (a breaking change of the question set)"
-    from .verifier import Model
-
-    m = Model(head)
-    z3 = m.z3
-    base_fire = {item: m.encode(tree) for item, tree in base.conditions.items()}
-    # Base's questions are a prefix-compatible subset of head's: answers to
-    # questions only head has are free, so a difference they cause shows up.
+    enc = _Encoding(head)
+    z3 = enc.z3
+    base_fire = {item: enc.encode(tree) for item, tree in base.conditions.items()}
+    head_fire = {item: enc.encode(tree) for item, tree in head.conditions.items()}
+    # Base's questions are a compatible subset of head's: answers to questions
+    # only head has are free, so a difference they cause shows up too.
 
     def urgency(fires: Mapping[str, Any], g: Guidance) -> Any:
         level: Any = z3.IntVal(0)
@@ -214,13 +214,12 @@ def behaviour_changes(base: Guidance, head: Guidance) -> tuple[list[BehaviourCha
             out = z3.If(fires[rule.id], z3.IntVal(codes[rule.advice]), out)
         return out
 
-    u_base, u_head = urgency(base_fire, base), urgency(m.expr, head)
-    a_base, a_head = advice(base_fire, base), advice(m.expr, head)
+    u_base, u_head = urgency(base_fire, base), urgency(head_fire, head)
+    a_base, a_head = advice(base_fire, base), advice(head_fire, head)
     changes: list[BehaviourChange] = []
 
     def example(formula: Any) -> dict[str, object] | None:
-        model = m.witness(m.literal(formula))
-        return None if model is None else m.answers(model)
+        return enc.example(formula)
 
     def outcome(g: Guidance, answers: Mapping[str, object]) -> Any:
         known = {q.id for q in g.questions}
@@ -263,7 +262,7 @@ def behaviour_changes(base: Guidance, head: Guidance) -> tuple[list[BehaviourCha
     flags = sorted({rf.id for rf in base.red_flags} | {rf.id for rf in head.red_flags})
     for fid in flags:
         old = base_fire.get(fid, z3.BoolVal(False))
-        new = m.expr.get(fid, z3.BoolVal(False))
+        new = head_fire.get(fid, z3.BoolVal(False))
         for formula, text, safety in (
             (z3.And(old, z3.Not(new)), f"red flag {fid!r} no longer fires for some answer sets", True),
             (z3.And(new, z3.Not(old)), f"red flag {fid!r} now fires for more answer sets", False),
@@ -282,6 +281,85 @@ def behaviour_changes(base: Guidance, head: Guidance) -> tuple[list[BehaviourCha
                     )
                 )
     return changes, "computed exactly over every valid answer set (SMT, z3)"
+
+
+class _Encoding:
+    """Head's question set as z3 variables, and condition trees as formulas over them.
+
+    Kept separate from the verifier's encoding, which abstracts integers to
+    the thresholds of one guidance only: a diff compares two rule sets whose
+    thresholds differ, so here integers stay integers (exact, and a handful of
+    queries is cheap).
+    """
+
+    def __init__(self, head: Guidance) -> None:
+        import z3  # type: ignore[import-untyped]
+
+        self.z3: Any = z3
+        self.head = head
+        self.solver: Any = z3.Solver()
+        self.var: dict[str, Any] = {}
+        self.codes = {q.id: [c.code for c in q.choices or ()] for q in head.questions}
+        self.plain: list[Any] = []
+        """The plainest answers (no, the lowest value, the first choice), to shrink examples."""
+        for q in head.questions:
+            if q.type == "boolean":
+                v = z3.Bool(q.id)
+                self.plain.append(z3.Not(v))
+            else:
+                v = z3.Int(q.id)
+                lo, hi = (0, len(self.codes[q.id]) - 1) if q.type == "choice" else (q.minimum, q.maximum)
+                if lo is not None:
+                    self.solver.add(v >= lo)
+                    self.plain.append(v == lo)
+                if hi is not None:
+                    self.solver.add(v <= hi)
+            self.var[q.id] = v
+
+    def encode(self, node: Condition) -> Any:
+        z3 = self.z3
+        if isinstance(node, Const):
+            return z3.BoolVal(node.value)
+        if isinstance(node, Flag):
+            return self.var[node.question]
+        if isinstance(node, Compare):
+            x, c = self.var[node.question], node.value
+            ops = {"<": x < c, "<=": x <= c, ">": x > c, ">=": x >= c, "==": x == c, "!=": x != c}
+            return ops[node.op]
+        if isinstance(node, OneOf):
+            x, codes = self.var[node.question], self.codes[node.question]
+            return z3.Or(*[x == codes.index(c) for c in node.choices if c in codes], z3.BoolVal(False))
+        if isinstance(node, Not):
+            return z3.Not(self.encode(node.operand))
+        if isinstance(node, And):
+            return z3.And(*[self.encode(c) for c in node.operands])
+        if isinstance(node, Or):
+            return z3.Or(*[self.encode(c) for c in node.operands])
+        raise TypeError(f"cannot encode {type(node).__name__}")
+
+    def example(self, formula: Any) -> dict[str, object] | None:
+        """A complete answer set satisfying ``formula``, as plain as possible, or None."""
+        z3 = self.z3
+        s = self.solver
+        if s.check(formula) != z3.sat:
+            return None
+        prefs = list(self.plain)
+        while prefs and s.check(formula, *prefs) != z3.sat:
+            core = {c.get_id() for c in s.unsat_core()}
+            kept = [p for p in prefs if p.get_id() not in core]
+            prefs = kept if len(kept) < len(prefs) else prefs[:-1]
+        s.check(formula, *prefs)
+        model = s.model()
+        out: dict[str, object] = {}
+        for q in self.head.questions:
+            value = model.eval(self.var[q.id], model_completion=True)
+            if q.type == "boolean":
+                out[q.id] = bool(z3.is_true(value))
+            elif q.type == "integer":
+                out[q.id] = value.as_long()
+            else:
+                out[q.id] = self.codes[q.id][value.as_long()]
+        return out
 
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
