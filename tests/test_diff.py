@@ -45,7 +45,9 @@ def flip_ice_to_heat(folder: Path) -> str:
     text = (folder / "thermal.yaml").read_text("utf-8")
     start = text.index(f"id: {rule}")
     end = start + text[start:].index("advice: ice")
-    (folder / "thermal.yaml").write_text(text[:end] + "advice: heat" + text[end + len("advice: ice") :], "utf-8")
+    (folder / "thermal.yaml").write_text(
+        text[:end] + "advice: heat" + text[end + len("advice: ice") :], "utf-8"
+    )
     return rule
 
 
@@ -93,7 +95,9 @@ def test_a_patch_bump_is_not_enough_for_a_behaviour_change(
     assert "SAFETY-RELEVANT" in out
 
 
-def test_a_minor_bump_with_a_change_log_passes(content_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_minor_bump_with_a_change_log_passes(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     flip_ice_to_heat(content_copy)
     major, minor, _ = map(int, load(CONTENT).version.split("."))
     bump(content_copy, f"{major}.{minor + 1}.0")
@@ -137,7 +141,9 @@ def test_removing_a_red_flag_lowers_urgency(content_copy: Path, capsys: pytest.C
     assert gone and gone[0]["safety_relevant"] and gone[0]["after"] == "does not fire"
 
 
-def test_git_revisions(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_revisions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = tmp_path / "repo"
     target = repo / "guidance" / DEFAULT_GUIDELINE
     target.parent.mkdir(parents=True)
