@@ -49,3 +49,35 @@ def answer_sets(guidance: Guidance) -> st.SearchStrategy[dict[str, Any]]:
     required = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if q.required}
     optional = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if not q.required}
     return st.fixed_dictionaries(required, optional=optional)
+
+
+def holds(node: conditions.Condition, answers: dict[str, Any]) -> bool:
+    """Evaluate a resolved condition tree on answers (an absent optional answer is no).
+
+    A third, deliberately plain reading of the condition language, so tests
+    can check the engine and the verifier against something that shares
+    code with neither.
+    """
+    if isinstance(node, conditions.Const):
+        return node.value
+    if isinstance(node, conditions.Flag):
+        return answers.get(node.question, False) is True
+    if isinstance(node, conditions.Compare):
+        value = answers[node.question]
+        return {
+            "<": value < node.value,
+            "<=": value <= node.value,
+            ">": value > node.value,
+            ">=": value >= node.value,
+            "==": value == node.value,
+            "!=": value != node.value,
+        }[node.op]
+    if isinstance(node, conditions.OneOf):
+        return answers[node.question] in node.choices
+    if isinstance(node, conditions.Not):
+        return not holds(node.operand, answers)
+    if isinstance(node, conditions.And):
+        return all(holds(c, answers) for c in node.operands)
+    if isinstance(node, conditions.Or):
+        return any(holds(c, answers) for c in node.operands)
+    raise TypeError(f"unresolved condition node {type(node).__name__}")
