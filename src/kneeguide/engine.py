@@ -135,6 +135,7 @@ class Engine:
             for q in g.questions
         }
         titles = {rf.id: rf.title for rf in g.red_flags}
+        self._titles = titles
 
         def english(item_id: str) -> str:
             return to_english(g.source_conditions[item_id], self._questions, titles)
@@ -159,16 +160,11 @@ class Engine:
             )
             for tr in ordered
         ]
-        self._masked: dict[tuple[int, int], TraceEntry] = {
-            (j, w): TraceEntry(
-                rule=ordered[j].id,
-                kind="thermal",
-                fired=False,
-                why=f"applies ({english(ordered[j].id)}) but {ordered[w].id!r} has a higher priority",
-            )
-            for j in range(len(ordered))
-            for w in range(j)
-        }
+        # "Applies but lost to a higher rule" entries depend on the pair of
+        # rules, so they are built the first time a pair occurs, not ahead:
+        # ahead would be quadratic in the number of thermal rules.
+        self._ordered = ordered
+        self._masked: dict[tuple[int, int], TraceEntry] = {}
         self._relief_results = [_step_result(st) for st in g.relief]
         self._prevention_results = [_step_result(st) for st in g.prevention]
         # (not fired, fired) trace entries for every rule, in ``rules()`` order.
@@ -245,6 +241,18 @@ class Engine:
         valid: Callable[[Mapping[str, object]], bool] = namespace["valid"]
         return valid
 
+    def _mask(self, j: int, winner: int) -> TraceEntry:
+        rule, top = self._ordered[j], self._ordered[winner]
+        text = to_english(self.guidance.source_conditions[rule.id], self._questions, self._titles)
+        entry = TraceEntry(
+            rule=rule.id,
+            kind="thermal",
+            fired=False,
+            why=f"applies ({text}) but {top.id!r} has a higher priority",
+        )
+        self._masked[j, winner] = entry
+        return entry
+
     def check(self, answers: object) -> list[AnswerProblem]:
         """Every problem with ``answers``; empty when they may be assessed."""
         if not isinstance(answers, Mapping):
@@ -292,7 +300,7 @@ class Engine:
         trace[n_flags + winner] = self._chosen[winner]
         for j in range(winner + 1, len(matched)):
             if matched[j]:
-                trace[n_flags + j] = self._masked[j, winner]
+                trace[n_flags + j] = self._masked.get((j, winner)) or self._mask(j, winner)
         relief = [r for r, hit in zip(self._relief_results, fired[self._relief_slice], strict=True) if hit]
         prevention = [
             r for r, hit in zip(self._prevention_results, fired[self._prevention_slice], strict=True) if hit
