@@ -21,6 +21,7 @@ and the commands that do not verify never pay for it.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import re
@@ -432,6 +433,33 @@ class Model:
 
     # -- asking ---------------------------------------------------------------------------
 
+    def check(self, solver: Any, *literals: Any) -> bool:
+        """Is ``solver`` satisfiable under the assumption ``literals``?
+
+        The same as ``solver.check(*literals) == sat``, through z3's C API:
+        the Python wrapper re-checks the sort of every assumption on every
+        call, which costs more than the solving when a check assumes
+        hundreds of literals, as shrinking and the engine cross-check do.
+        """
+        z3 = self.z3
+        arr = (z3.Ast * len(literals))(*[lit.as_ast() for lit in literals])
+        result = z3.Z3_solver_check_assumptions(solver.ctx.ref(), solver.solver, len(literals), arr)
+        return bool(result == z3.Z3_L_TRUE)
+
+    def truth(self, model: Any, formula: Any) -> bool:
+        """Is ``formula`` true in ``model`` (unassigned literals read as false)?
+
+        ``is_true(model.eval(...))`` through z3's C API: reading an answer
+        set evaluates every literal of the question set, and the wrapper's
+        Python objects cost four times the evaluation itself.
+        """
+        from z3 import z3core, z3types
+
+        out = z3types.Ast(0)
+        ctx = model.ctx.ref()
+        z3core.Z3_model_eval(ctx, model.model, formula.as_ast(), True, ctypes.byref(out))
+        return bool(z3core.Z3_get_bool_value(ctx, out) == z3core.Z3_L_TRUE)
+
     def holds(self, solver: Any, *formulas: Any) -> bool:
         """Can ``formulas`` hold together (on top of what ``solver`` holds)?"""
         return self.witness(solver, *formulas, shrink=False, model=False) is not None
@@ -455,7 +483,7 @@ class Model:
                 return solver.model()
             prefs = list(self.preferences)
             for _ in range(12):
-                if solver.check(*prefs) == z3.sat:
+                if self.check(solver, *prefs):
                     return solver.model()
                 core = {c.get_id() for c in solver.unsat_core()}
                 kept = [p for p in prefs if p.get_id() not in core]
@@ -473,11 +501,10 @@ class Model:
         Integers are read by bisecting their chain of threshold literals, so
         a question with hundreds of thresholds costs a handful of look-ups.
         """
-        is_true = self.z3.is_true
 
         def true(q: Question, part: str = "") -> bool:
             lit = self.atom(self._lit(q.id, part, q.id == prime))
-            return bool(is_true(model.eval(lit, model_completion=True)))
+            return self.truth(model, lit)
 
         out: dict[str, object] = {}
         for q in self.guidance.questions:
@@ -516,14 +543,13 @@ class Model:
 
     def decisions(self, answers: Mapping[str, object]) -> Decisions:
         """What the model's literals decide for one concrete, valid answer set."""
-        z3 = self.z3
         g = self.guidance
         model = self.witness(self.full, *self.assignment(answers), shrink=False)
         if model is None:
             raise ValueError("the answers lie outside the encoded question ranges")
 
         def true(lit: Any) -> bool:
-            return bool(z3.is_true(model.eval(lit, model_completion=True)))
+            return self.truth(model, lit)
 
         level = max((lv for lv in range(1, len(URGENCIES)) if true(self.urgency_at_least(lv))), default=0)
         return Decisions(
@@ -751,15 +777,14 @@ class _Verifier:
 
     def winner(self, model: Any, answers: Mapping[str, object]) -> str | None:
         """The thermal rule that decides in ``model``: the engine's pick, confirmed in the model."""
-        z3 = self.m.z3
         try:
             pick: str | None = self.g.assess(answers).thermal.rule
         except Exception:  # an incomplete rule set: fall back to searching the model
             pick = None
-        if pick is not None and z3.is_true(model.eval(self.m.cond[pick], model_completion=True)):
+        if pick is not None and self.m.truth(model, self.m.cond[pick]):
             return pick
         for rule in self.g.thermal_by_priority():
-            if z3.is_true(model.eval(self.m.cond[rule.id], model_completion=True)):
+            if self.m.truth(model, self.m.cond[rule.id]):
                 return rule.id
         return None
 
@@ -791,7 +816,7 @@ class _Verifier:
             model = m.witness(m.full, tie)
             if model is None:
                 continue
-            both = [r for r in group if z3.is_true(model.eval(m.fires(r), model_completion=True))]
+            both = [r for r in group if self.m.truth(model, m.fires(r))]
             self.fail(
                 "exactly_one_thermal",
                 both,
@@ -807,8 +832,7 @@ class _Verifier:
             both = [
                 r.id
                 for r in self.g.thermal_rules
-                if r.advice in ("ice", "heat")
-                and z3.is_true(model.eval(m.decides(r.id), model_completion=True))
+                if r.advice in ("ice", "heat") and self.m.truth(model, m.decides(r.id))
             ]
             self.fail(
                 "no_ice_and_heat",
@@ -838,7 +862,7 @@ class _Verifier:
 
     def monotonicity(self) -> None:
         """For each monotone question, two copies of it: before and after raising it."""
-        m, z3 = self.m, self.m.z3
+        m = self.m
         start = len(self.checks)
         for qid in monotone_questions(self.g):
             q = m.questions[qid]
@@ -877,8 +901,7 @@ class _Verifier:
             lost = [
                 f
                 for f in readers
-                if z3.is_true(model.eval(m.fires(f), model_completion=True))
-                and not z3.is_true(model.eval(m.atom(f"after:{qid}:{f}"), model_completion=True))
+                if self.m.truth(model, m.fires(f)) and not self.m.truth(model, m.atom(f"after:{qid}:{f}"))
             ]
             old = _outcome(self.g, before).get("urgency")
             new = _outcome(self.g, raised).get("urgency")
@@ -989,7 +1012,7 @@ class _Verifier:
                     what = "red flags" if rule.kind == "red_flag" else rule.kind
                 claims[lit.get_id()] = (what, rule.id)
                 lits.append(lit)
-            if m.full.check(*fixed, *lits) != z3.sat:
+            if not m.check(m.full, *fixed, *lits):
                 core = [claims[c.get_id()] for c in m.full.unsat_core() if c.get_id() in claims]
                 kinds = sorted({what for what, _ in core}) or ["decisions"]
                 self.fail(
@@ -1000,7 +1023,7 @@ class _Verifier:
                 )
             level = URGENCIES.index(a.urgency)
             ranks = [m.signed(f"urgency:{lv}", lv <= level) for lv in range(1, len(URGENCIES))]
-            if m.full.check(*fixed, *ranks) != z3.sat:
+            if not m.check(m.full, *fixed, *ranks):
                 self.fail(
                     "urgency_is_highest_flag",
                     [r.id for r in a.red_flags],
