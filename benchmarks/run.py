@@ -1,0 +1,424 @@
+"""kneeguide measured against the alternatives, in one run on one machine.
+
+Run with ``tox -e bench`` or ``python benchmarks/run.py``.  Each measurement
+runs in its own child process, so its peak memory (maximum resident set
+size, from ``wait4``) is its own.  The table goes to standard output; the
+README keeps the latest one.  Benchmarks report: they never fail CI.
+
+Measurements and goals:
+
+* assess: microseconds per answer set (median, p99) over generated answer
+  sets, against evaluating the exported FHIR PlanDefinition's conditions with
+  fhirpathpy on the same answers (goal: <= 20 us and >= 50x faster);
+* validate: ``kneeguide validate`` wall time against check-jsonschema checking
+  the same files against the same schemas (goal: no slower);
+* verify: shipped content (<= 2 s wall) and 200 / 2,000 synthetic thermal
+  rules (<= 1 s / <= 10 s for the proofs);
+* each exporter (PDF <= 1 s, all formats <= 2 s);
+* ``import kneeguide`` over bare Python (<= 100 ms), and no exporter, solver
+  or template library imported by it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+MEASUREMENTS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def measurement(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    MEASUREMENTS[fn.__name__] = fn
+    return fn
+
+
+def _answer_sets(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Valid answer sets, biased to the thresholds the rules use."""
+    import kneeguide
+    from kneeguide import conditions
+
+    g = kneeguide.load()
+    rng = random.Random(seed)
+    cuts: dict[str, set[int]] = {}
+    for tree in g.conditions.values():
+        for qid, values in conditions.thresholds(tree).items():
+            cuts.setdefault(qid, set()).update(v + d for v in values for d in (-1, 0, 1))
+    sets = []
+    for _ in range(n):
+        a: dict[str, Any] = {}
+        for q in g.questions:
+            if q.type == "boolean":
+                a[q.id] = rng.random() < 0.15
+            elif q.type == "integer":
+                lo, hi = q.minimum or 0, q.maximum or 0
+                near = [v for v in cuts.get(q.id, ()) if lo <= v <= hi]
+                a[q.id] = rng.choice(near) if near and rng.random() < 0.7 else rng.randint(lo, hi)
+            else:
+                a[q.id] = rng.choice([c.code for c in q.choices or ()])
+        sets.append(a)
+    return sets
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+@measurement
+def assess() -> dict[str, Any]:
+    import kneeguide
+
+    g = kneeguide.load()
+    sets = _answer_sets(5000)
+    g.assess(sets[0])
+    times = []
+    for a in sets:
+        start = time.perf_counter_ns()
+        g.assess(a)
+        times.append((time.perf_counter_ns() - start) / 1000)
+    return {"median_us": statistics.median(times), "p99_us": _percentile(times, 0.99), "n": len(sets)}
+
+
+@measurement
+def assess_fhirpathpy() -> dict[str, Any]:
+    """The same decisions by evaluating the exported PlanDefinition with fhirpathpy."""
+    from fhirpathpy import compile as fp_compile
+    from fhirpathpy.models import models
+
+    import kneeguide
+    from kneeguide.plugins import PluginHost
+
+    g = kneeguide.load()
+    files = PluginHost.discover().formats["fhir"].format.render(g)
+    bundle = json.loads(next(iter(files.values())))
+    plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "PlanDefinition")
+
+    def actions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for act in items:
+            out.append(act)
+            out.extend(actions(act.get("action", [])))
+        return out
+
+    exprs = [
+        fp_compile(c["expression"]["expression"], models["r4"])
+        for act in actions(plan["action"])
+        for c in act.get("condition", [])
+    ]
+    questions = {q.id: q for q in g.questions}
+
+    def response(a: dict[str, Any]) -> dict[str, Any]:
+        items = []
+        for qid, v in a.items():
+            q = questions[qid]
+            if q.type == "boolean":
+                value: dict[str, Any] = {"valueBoolean": v}
+            elif q.type == "integer":
+                value = {"valueInteger": v}
+            else:
+                value = {"valueCoding": {"code": v}}
+            items.append({"linkId": qid, "answer": [value]})
+        return {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
+
+    sets = _answer_sets(200)
+    times = []
+    for a in sets:
+        qr = response(a)
+        start = time.perf_counter_ns()
+        for fn in exprs:
+            fn(qr, {"resource": qr})
+        times.append((time.perf_counter_ns() - start) / 1000)
+    return {
+        "median_us": statistics.median(times),
+        "p99_us": _percentile(times, 0.99),
+        "n": len(sets),
+        "conditions": len(exprs),
+    }
+
+
+def _wall(args: list[str], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(args, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@measurement
+def validate() -> dict[str, Any]:
+    return {"wall_s": _wall([str(BIN / "kneeguide"), "validate"])}
+
+
+@measurement
+def validate_check_jsonschema() -> dict[str, Any]:
+    """check-jsonschema on the same files and schemas: one run per schema, as it requires."""
+    from kneeguide.models import SCHEMA_NAMES
+    from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root, schemas_dir
+
+    tool = BIN / "check-jsonschema"
+    if not tool.exists():
+        return {"error": "check-jsonschema is not installed (tox -e bench installs it)"}
+    by_schema: dict[str, list[str]] = {}
+    for fname, schema in SCHEMA_NAMES.items():
+        by_schema.setdefault(schema, []).append(str(guidance_root() / DEFAULT_GUIDELINE / fname))
+    runs = [[str(tool), "--schemafile", str(schemas_dir() / s), *files] for s, files in by_schema.items()]
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for args in runs:
+            subprocess.run(args, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return {"wall_s": statistics.median(times), "invocations": len(runs)}
+
+
+@measurement
+def verify_shipped() -> dict[str, Any]:
+    return {"wall_s": _wall([str(BIN / "kneeguide"), "verify"], repeat=3)}
+
+
+def _verify_synthetic(n: int) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from bench_verify import in_memory, synthetic_rules  # type: ignore[import-not-found]
+
+    import kneeguide
+    from kneeguide.verifier import verify
+
+    g = in_memory(kneeguide.load(), synthetic_rules(kneeguide.load(), n, 4))
+    seconds = statistics.median(verify(g).seconds for _ in range(3))
+    return {"proofs_s": seconds, "rules": n}
+
+
+@measurement
+def verify_200() -> dict[str, Any]:
+    return _verify_synthetic(200)
+
+
+@measurement
+def verify_2000() -> dict[str, Any]:
+    return _verify_synthetic(2000)
+
+
+def _export(name: str) -> dict[str, Any]:
+    """Render time in this fresh process: the first render (cold, what one export
+    costs) and the median of later ones (warm, what a long-lived service sees)."""
+    import kneeguide
+    from kneeguide.plugins import PluginHost
+
+    g = kneeguide.load()
+    render = PluginHost.discover().formats[name].format.render
+    start = time.perf_counter()
+    render(g)
+    cold = time.perf_counter() - start
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        render(g)
+        times.append(time.perf_counter() - start)
+    return {"render_s": cold, "warm_s": statistics.median(times)}
+
+
+@measurement
+def export_fhir() -> dict[str, Any]:
+    return _export("fhir")
+
+
+@measurement
+def export_html() -> dict[str, Any]:
+    return _export("html")
+
+
+@measurement
+def export_pdf() -> dict[str, Any]:
+    return _export("pdf")
+
+
+@measurement
+def export_all() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds = _wall([str(BIN / "kneeguide"), "export", "all", "-o", tmp], repeat=3)
+    return {"wall_s": seconds}
+
+
+@measurement
+def import_cost() -> dict[str, Any]:
+    python = sys.executable
+    bare = _wall([python, "-c", "pass"], repeat=15)
+    loaded = _wall([python, "-c", "import kneeguide"], repeat=15)
+    probe = (
+        "import sys, kneeguide; heavy = ['z3', 'jinja2', 'typst', 'kneeguide_exporters', 'fhirpathpy',"
+        " 'kneeguide.verifier', 'kneeguide.engine']; print([m for m in heavy if m in sys.modules])"
+    )
+    imported = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return {"extra_ms": (loaded - bare) * 1000, "heavy_imported": imported}
+
+
+# --- the parent: run each measurement in a child and print the table ---------------------
+
+
+def _child(name: str) -> tuple[dict[str, Any], float]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--one", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_mib = usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit {proc.returncode}"}, peak_mib
+    result: dict[str, Any] = json.loads(out)
+    return result, peak_mib
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}; {platform.platform()}"
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        print(json.dumps(MEASUREMENTS[sys.argv[2]]()))
+        return 0
+    results = {name: _child(name) for name in MEASUREMENTS}
+
+    def get(name: str, key: str) -> float | None:
+        value = results[name][0].get(key)
+        return value if isinstance(value, int | float) else None
+
+    def fmt(value: float | None, unit: str, digits: int = 2) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f} {unit}"
+
+    def verdict(ok: bool | None) -> str:
+        return "n/a" if ok is None else ("met" if ok else "NOT MET")
+
+    def at_most(value: float | None, limit: float) -> str:
+        return verdict(None if value is None else value <= limit)
+
+    ours, theirs = get("assess", "median_us"), get("assess_fhirpathpy", "median_us")
+    ratio = theirs / ours if ours and theirs else None
+    v_ours, v_theirs = get("validate", "wall_s"), get("validate_check_jsonschema", "wall_s")
+    rows = [
+        ("assess, median", fmt(ours, "us", 1), "<= 20 us", at_most(ours, 20), "assess"),
+        ("assess, p99", fmt(get("assess", "p99_us"), "us", 1), "", "", "assess"),
+        (
+            "fhirpathpy on the exported PlanDefinition, median",
+            fmt(theirs, "us", 0),
+            "",
+            "",
+            "assess_fhirpathpy",
+        ),
+        (
+            "assess speed-up over fhirpathpy",
+            fmt(ratio, "x", 0),
+            ">= 50x",
+            verdict(None if ratio is None else ratio >= 50),
+            "",
+        ),
+        (
+            "validate (kneeguide), wall",
+            fmt(v_ours, "s"),
+            "<= check-jsonschema",
+            verdict(None if v_ours is None or v_theirs is None else v_ours <= v_theirs),
+            "validate",
+        ),
+        (
+            "check-jsonschema, same files and schemas, wall",
+            fmt(v_theirs, "s"),
+            "",
+            "",
+            "validate_check_jsonschema",
+        ),
+        (
+            "verify shipped content, wall",
+            fmt(get("verify_shipped", "wall_s"), "s"),
+            "<= 2 s",
+            at_most(get("verify_shipped", "wall_s"), 2),
+            "verify_shipped",
+        ),
+        (
+            "verify 200 synthetic rules, proofs",
+            fmt(get("verify_200", "proofs_s"), "s"),
+            "<= 1 s",
+            at_most(get("verify_200", "proofs_s"), 1),
+            "verify_200",
+        ),
+        (
+            "verify 2,000 synthetic rules, proofs",
+            fmt(get("verify_2000", "proofs_s"), "s"),
+            "<= 10 s",
+            at_most(get("verify_2000", "proofs_s"), 10),
+            "verify_2000",
+        ),
+        ("export fhir, first render", fmt(get("export_fhir", "render_s"), "s", 3), "", "", "export_fhir"),
+        ("export html, first render", fmt(get("export_html", "render_s"), "s", 3), "", "", "export_html"),
+        (
+            "export pdf, first render",
+            fmt(get("export_pdf", "render_s"), "s", 3),
+            "<= 1 s",
+            at_most(get("export_pdf", "render_s"), 1),
+            "export_pdf",
+        ),
+        (
+            "kneeguide export all, wall",
+            fmt(get("export_all", "wall_s"), "s"),
+            "<= 2 s",
+            at_most(get("export_all", "wall_s"), 2),
+            "export_all",
+        ),
+        (
+            "import kneeguide over bare Python",
+            fmt(get("import_cost", "extra_ms"), "ms", 0),
+            "<= 100 ms",
+            at_most(get("import_cost", "extra_ms"), 100),
+            "import_cost",
+        ),
+    ]
+    print(f"Machine: {_machine()}")
+    print()
+    print("| measurement | result | goal | | peak memory |")
+    print("|---|---|---|---|---|")
+    for label, value, goal, met, source in rows:
+        peak = f"{results[source][1]:.0f} MiB" if source else ""
+        print(f"| {label} | {value} | {goal} | {met} | {peak} |")
+    heavy = results["import_cost"][0].get("heavy_imported", "n/a")
+    print()
+    print(f"Heavy modules loaded by `import kneeguide`: {heavy}")
+    for name, (result, _) in results.items():
+        if "error" in result:
+            print(f"{name}: could not run: {result['error']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
