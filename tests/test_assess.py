@@ -205,3 +205,12 @@ def test_masked_thermal_rules_are_explained(guidance: Guidance) -> None:
     assert [t.rule for t in thermal if t.fired] == [a.thermal.rule]
     masked = [t for t in thermal if not t.fired and "has a higher priority" in t.why]
     assert masked and all(repr(a.thermal.rule) in t.why for t in masked)
+
+
+def test_brackets_inside_answer_strings_are_not_nesting() -> None:
+    code, _, err = _run(
+        ["assess", "--answers", "-"], json.dumps(answers(muscle="[[[[[[[[[[[[[[[[[[[[[[[[[["))
+    )
+    assert code == 2
+    assert "muscle: expected one of" in err
+    assert "nested too deeply" not in err

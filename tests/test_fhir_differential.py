@@ -217,7 +217,7 @@ def test_the_expression_check_catches_what_fhirpathpy_lets_through(text: str) ->
 # --- hostile ids and codes cannot change an expression ------------------------------------
 
 HOSTILE_ID = "q') or true or ('"
-HOSTILE_CODES = ("x' or '1'='1", "a)b]c(", 'say "hi"', "back\\slash'", "new\nline\t`")
+HOSTILE_CODES = ("x' or '1'='1", "a)b]c(", 'say "hi"', "for/ward'", "new\nline\t`")
 
 
 def _qr(items: dict[str, Json]) -> Json:
@@ -237,6 +237,14 @@ def _evaluate(tree: Condition, qr: Json) -> list[Any]:
 
 def _coding(code: str) -> Json:
     return {"valueCoding": {"system": "urn:example", "code": code}}
+
+
+def test_a_backslash_is_refused_not_escaped() -> None:
+    """FHIRPath lexers can read an escaped backslash two ways; the renderer refuses it."""
+    with pytest.raises(ValueError, match="backslash"):
+        to_fhirpath(OneOf("q", ("back\\slash",)))
+    with pytest.raises(ValueError, match="backslash"):
+        to_fhirpath(Flag("q\\"))
 
 
 @pytest.mark.parametrize("code", HOSTILE_CODES)

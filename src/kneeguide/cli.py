@@ -205,18 +205,38 @@ def _read_answers(source: str) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"the answers in {name} are not UTF-8 text") from None
-    depth = 0
-    for ch in text:  # refuse deep nesting before the JSON parser recurses into it
-        if ch in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                raise UsageError(f"the answers in {name} are nested too deeply")
-        elif ch in "]}":
-            depth -= 1
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise UsageError(f"the answers in {name} are nested too deeply")
     try:
         return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
     except (json.JSONDecodeError, ValueError) as exc:
         raise UsageError(f"the answers in {name} are not valid JSON: {exc}") from None
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects, skipping brackets inside strings.
+
+    Measured before parsing so the JSON parser never recurses into a hostile
+    input; an unterminated string simply ends the scan (the parser reports it).
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _no_constant(name: str) -> object:

@@ -42,7 +42,7 @@ from .models import (
     StepsFile,
     ThermalFile,
 )
-from .readability import grade
+from .readability import Grade, grade
 from .resources import DEFAULT_GUIDELINE, guidance_root, schemas_dir
 from .yamlsource import SourceError, YamlDocument, read_yaml
 
@@ -86,6 +86,8 @@ class LoadResult:
     folder: Path
     guidance: Guidance | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    reading: Grade | None = None
+    """The reading grade of the patient text, when the content got that far."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -153,6 +155,7 @@ class _Checker:
         self.today = today
         self.warning_days = warning_days
         self.review_dates = True
+        self.reading: Grade | None = None
         self.diagnostics: list[Diagnostic] = []
         self.docs: dict[str, YamlDocument] = {}
         self.models: dict[str, BaseModel] = {}
@@ -210,7 +213,7 @@ class _Checker:
             guidance = self.semantic_check()
         self.diagnostics.sort(key=lambda d: (d.file, d.line, d.column, d.message))
         ok = guidance is not None and not any(d.severity == "error" for d in self.diagnostics)
-        return LoadResult(self.folder, guidance if ok else None, self.diagnostics)
+        return LoadResult(self.folder, guidance if ok else None, self.diagnostics, self.reading)
 
     def read_files(self) -> None:
         try:
@@ -619,6 +622,7 @@ class _Checker:
     def check_reading(self, meta: Any) -> None:
         texts = list(patient_texts(self.docs))
         g = grade(t for _, _, t in texts)
+        self.reading = g
         if g.smog > meta.reading_grade_max:
             worst = sorted(texts, key=lambda t: -grade([t[2]]).smog)[:3]
             hint = "; ".join(f"{f} {format_path(p)}" for f, p, _ in worst)

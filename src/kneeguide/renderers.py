@@ -42,11 +42,20 @@ def to_python(node: Condition, var: Callable[[str], str]) -> str:
 
 # --- FHIRPath ----------------------------------------------------------------
 
-_FHIRPATH_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "`": "\\`"}
+_FHIRPATH_ESCAPES = {"'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "`": "\\`"}
 
 
 def fhirpath_string(text: str) -> str:
-    """A FHIRPath string literal that holds ``text`` exactly (quotes escaped)."""
+    """A FHIRPath string literal that holds ``text`` exactly (quotes escaped).
+
+    A backslash is refused rather than escaped: the FHIRPath grammar's string
+    rule lets a lexer read ``'\\\\'`` either as one backslash or as the start
+    of a longer string, and fhirpathpy takes the longer reading.  Ids and
+    choice codes never contain one (the schemas allow ``[a-z0-9_]``), so
+    refusing costs nothing and no engine can read the expression two ways.
+    """
+    if "\\" in text:
+        raise ValueError(f"cannot write {text!r} as a FHIRPath string: it contains a backslash")
     return "'" + "".join(_FHIRPATH_ESCAPES.get(ch, ch) for ch in text) + "'"
 
 
