@@ -176,3 +176,9 @@ def test_review_due_soon_is_a_warning_with_a_configurable_window(tmp_path: Path)
     assert [d.severity for d in soon.diagnostics] == ["warning"]
     assert "within 30 days" in soon.diagnostics[0].message
     assert check(folder, today=dt.date(2029, 12, 20), review_warning_days=10).diagnostics == []
+
+
+def test_validate_reports_the_reading_grade(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(BASE)]) == 0
+    out = capsys.readouterr().out
+    assert "is valid" in out and "patient text at SMOG grade" in out and "(limit 8.0)" in out

@@ -131,8 +131,14 @@ def _validate(args: argparse.Namespace) -> int:
         warnings = len(result.diagnostics) - errors
         if result.guidance is not None:
             g = result.guidance
+            reading = ""
+            if result.reading is not None:
+                reading = (
+                    f", patient text at SMOG grade {result.reading.smog} "
+                    f"(limit {g.metadata.reading_grade_max})"
+                )
             summaries.append(
-                f"{folder}: {g.id} {g.version} is valid ({warnings} warning(s)), digest {g.digest}"
+                f"{folder}: {g.id} {g.version} is valid ({warnings} warning(s)){reading}, digest {g.digest}"
             )
         else:
             summaries.append(f"{folder}: {errors} error(s), {warnings} warning(s)")
