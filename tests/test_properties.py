@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 import kneeguide
 from kneeguide.guidance import Guidance
-from kneeguide.models import URGENCIES
+from kneeguide.models import ITEM_LISTS, URGENCIES
 from kneeguide.verifier import MONOTONE_INTEGERS, NOT_MONOTONE, monotone_questions
 from strategies import answer_sets, holds
 
@@ -153,22 +153,11 @@ def test_every_declared_invariant_holds(answers: dict[str, Any]) -> None:
 
 # --- independence from the order of the files -----------------------------------------
 
-LISTS = {
-    "questions.yaml": "questions",
-    "red_flags.yaml": "red_flags",
-    "thermal.yaml": "rules",
-    "relief.yaml": "steps",
-    "prevention.yaml": "steps",
-    "sources.yaml": "sources",
-    "invariants.yaml": "invariants",
-    "hazards.yaml": "hazards",
-}
-
 
 def shuffle_folder(folder: Path, rng: random.Random) -> None:
     """Shuffle every list of items in a content copy (and each question's choices)."""
     yaml = YAML()
-    for fname, key in LISTS.items():
+    for fname, key in ITEM_LISTS.items():
         path = folder / fname
         data = yaml.load(path.read_text("utf-8"))
         rng.shuffle(data[key])

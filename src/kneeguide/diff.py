@@ -30,21 +30,11 @@ from typing import Any
 from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
-from .models import FILES, URGENCIES
+from .models import FILES, ITEM_LISTS, URGENCIES
 
 __all__ = ["Diff", "DiffError", "diff", "open_side"]
 
 DEFAULT_PATH = "guidance/knee-muscle-spasm"
-_ITEM_LISTS = {
-    "questions.yaml": "questions",
-    "red_flags.yaml": "red_flags",
-    "thermal.yaml": "rules",
-    "relief.yaml": "steps",
-    "prevention.yaml": "steps",
-    "sources.yaml": "sources",
-    "invariants.yaml": "invariants",
-    "hazards.yaml": "hazards",
-}
 _IGNORED_FOR_CONTENT = {"version", "change_log"}
 
 
@@ -136,7 +126,7 @@ def _load(folder: Path) -> Guidance:
 
 def _items(g: Guidance) -> dict[tuple[str, str], dict[str, Any]]:
     out = {}
-    for fname, key in _ITEM_LISTS.items():
+    for fname, key in ITEM_LISTS.items():
         for item in g.data[fname][key]:
             out[(fname, item["id"])] = item
     return out

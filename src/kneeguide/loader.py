@@ -32,6 +32,7 @@ from .diagnostics import Diagnostic, format_path
 from .guidance import Guidance, spec_of
 from .models import (
     FILES,
+    ITEM_LISTS,
     SCHEMA_NAMES,
     GuidelineFile,
     HazardsFile,
@@ -418,17 +419,7 @@ class _Checker:
 
     def items(self) -> Iterable[tuple[str, tuple[str | int, ...], Mapping[str, Any]]]:
         """Every id-carrying item in the raw data: (file, path, item)."""
-        lists = {
-            "questions.yaml": "questions",
-            "red_flags.yaml": "red_flags",
-            "thermal.yaml": "rules",
-            "relief.yaml": "steps",
-            "prevention.yaml": "steps",
-            "sources.yaml": "sources",
-            "invariants.yaml": "invariants",
-            "hazards.yaml": "hazards",
-        }
-        for fname, key in lists.items():
+        for fname, key in ITEM_LISTS.items():
             for i, item in enumerate(self.docs[fname].data[key]):
                 yield fname, (key, i), item
 

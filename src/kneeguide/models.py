@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "FILES",
+    "ITEM_LISTS",
     "URGENCIES",
     "Caution",
     "ChangeLogEntry",
@@ -296,6 +297,18 @@ FILES: dict[str, type[_Model]] = {
     "hazards.yaml": HazardsFile,
 }
 """Every file of a guidance folder and the model that describes it."""
+
+ITEM_LISTS: dict[str, str] = {
+    "questions.yaml": "questions",
+    "red_flags.yaml": "red_flags",
+    "thermal.yaml": "rules",
+    "relief.yaml": "steps",
+    "prevention.yaml": "steps",
+    "sources.yaml": "sources",
+    "invariants.yaml": "invariants",
+    "hazards.yaml": "hazards",
+}
+"""The files that hold a list of items with ids, and the key of that list."""
 
 SCHEMA_NAMES: dict[str, str] = {
     name: ("steps" if model is StepsFile else name.removesuffix(".yaml")) + ".schema.json"
