@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kneeguide import hookimpl
@@ -452,10 +452,7 @@ def _sources_of(rule: Rule) -> list[str]:
     from kneeguide.models import ThermalRule
 
     item = rule.item
-    cautions: Iterable[str] = (
-        (s for c in item.cautions for s in c.sources) if isinstance(item, ThermalRule) else ()
-    )
-    return list(dict.fromkeys([*item.sources, *cautions]))
+    return item.cited if isinstance(item, ThermalRule) else list(item.sources)
 
 
 def _priority(rule: Rule) -> str:

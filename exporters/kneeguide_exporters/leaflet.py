@@ -177,7 +177,7 @@ def build(g: Guidance) -> Leaflet:
             r.instructions,
             [c.text for c in r.cautions],
             r.rationale,
-            cite(list(dict.fromkeys([*r.sources, *(s for c in r.cautions for s in c.sources)]))),
+            cite(r.cited),
             always(r.id),
         )
         for r in g.thermal_by_priority()

@@ -354,7 +354,7 @@ def _thermal_result(tr: ThermalRule) -> ThermalResult:
         title=tr.title,
         instructions=tr.instructions,
         cautions=[c.text for c in tr.cautions],
-        sources=list(dict.fromkeys([*tr.sources, *(s for c in tr.cautions for s in c.sources)])),
+        sources=tr.cited,
     )
 
 

@@ -199,6 +199,11 @@ class ThermalRule(_Model):
     rationale: Text = Field(description="Why this rule exists, for clinicians.")
     sources: SourceIds
 
+    @property
+    def cited(self) -> list[str]:
+        """The rule's sources, then its cautions' sources, each once: what the advice rests on."""
+        return list(dict.fromkeys([*self.sources, *(s for c in self.cautions for s in c.sources)]))
+
 
 class ThermalFile(_Model):
     hit_policy: Literal["priority"] = Field(
