@@ -421,20 +421,40 @@ def typecheck(
     return errors
 
 
-def resolve(node: Condition, lookup: Callable[[str], Condition]) -> Condition:
+class NestingError(ConditionError):
+    """A condition nests too deeply once ``red_flag(...)`` references are followed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"after following red_flag(...) references the condition nests more than "
+            f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references"
+        )
+
+
+MAX_RESOLVED_DEPTH = 64
+"""How deep a resolved tree may nest: every backend renders it recursively."""
+
+
+def resolve(node: Condition, lookup: Callable[[str, int], Condition], at: int = 0) -> Condition:
     """Replace every ``red_flag(id)`` by the referenced condition.
 
-    ``lookup`` raises ``ConditionError`` for a cycle; the result contains no
-    ``RedFlagRef`` so every backend works on plain questions.
+    ``at`` is the depth of ``node`` in the resolved tree; ``lookup(id, depth)``
+    gets the depth where the reference stands and raises ``ConditionError``
+    for a cycle.  Past ``MAX_RESOLVED_DEPTH`` levels this raises
+    ``NestingError``, so a chain of references cannot make a tree that the
+    renderers would overflow on.  The result contains no ``RedFlagRef``, so
+    every backend works on plain questions.
     """
+    if at > MAX_RESOLVED_DEPTH:
+        raise NestingError
     if isinstance(node, RedFlagRef):
-        return lookup(node.red_flag)
+        return lookup(node.red_flag, at + 1)
     if isinstance(node, Not):
-        return Not(resolve(node.operand, lookup), node.col)
+        return Not(resolve(node.operand, lookup, at + 1), node.col)
     if isinstance(node, And):
-        return And(tuple(resolve(c, lookup) for c in node.operands), node.col)
+        return And(tuple(resolve(c, lookup, at + 1) for c in node.operands), node.col)
     if isinstance(node, Or):
-        return Or(tuple(resolve(c, lookup) for c in node.operands), node.col)
+        return Or(tuple(resolve(c, lookup, at + 1) for c in node.operands), node.col)
     return node
 
 

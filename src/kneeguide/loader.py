@@ -56,7 +56,6 @@ __all__ = [
 ]
 
 REVIEW_WARNING_DAYS = 30
-MAX_RESOLVED_DEPTH = 64
 """How deep a condition may nest once every ``red_flag(...)`` is replaced.
 
 One condition is limited by the parser; a chain of references is not, and a
@@ -382,7 +381,7 @@ class _Checker:
                     )
             parsed[item_id] = tree
 
-        resolved = self.resolve_references(parsed, located, flag_ids)
+        resolved = self.resolve_references(parsed, located)
         self.check_thermal(thermal)
         self.check_sources()
         self.check_references()
@@ -478,51 +477,31 @@ class _Checker:
         self,
         parsed: Mapping[str, cond.Condition],
         located: Mapping[str, tuple[str, tuple[str | int, ...], str]],
-        flag_ids: frozenset[str],
     ) -> dict[str, cond.Condition]:
         done: dict[str, tuple[cond.Condition, int]] = {}
         too_deep_at: dict[str, int] = {}  # too deep from this offset on: fail fast, stay linear
         active: list[str] = []
-        too_deep = (
-            f"after following red_flag(...) references the condition nests more than "
-            f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references"
-        )
 
         def lookup(name: str, at: int) -> cond.Condition:
-            if at >= too_deep_at.get(name, MAX_RESOLVED_DEPTH + 1):
-                raise cond.ConditionError(too_deep)
+            if at >= too_deep_at.get(name, cond.MAX_RESOLVED_DEPTH + 1):
+                raise cond.NestingError
             if name not in done:
                 if name in active or name not in parsed:
                     raise cond.ConditionError(f"red flag {name!r} refers back to itself")
                 active.append(name)
                 try:
-                    tree = expand(parsed[name], at)
-                except cond.ConditionError as exc:
-                    if exc.message == too_deep:
-                        too_deep_at[name] = min(at, too_deep_at.get(name, at))
+                    tree = cond.resolve(parsed[name], lookup, at)
+                except cond.NestingError:
+                    too_deep_at[name] = min(at, too_deep_at.get(name, at))
                     raise
                 finally:
                     active.pop()
                 done[name] = (tree, _tree_depth(tree))
             tree, depth = done[name]
-            if at + depth > MAX_RESOLVED_DEPTH:
+            if at + depth > cond.MAX_RESOLVED_DEPTH:
                 too_deep_at[name] = min(at, too_deep_at.get(name, at))
-                raise cond.ConditionError(too_deep)
+                raise cond.NestingError
             return tree
-
-        def expand(node: cond.Condition, at: int) -> cond.Condition:
-            # cond.resolve with a depth count, so the recursion stays bounded.
-            if at > MAX_RESOLVED_DEPTH:
-                raise cond.ConditionError(too_deep)
-            if isinstance(node, cond.RedFlagRef):
-                return lookup(node.red_flag, at + 1)
-            if isinstance(node, cond.Not):
-                return cond.Not(expand(node.operand, at + 1), node.col)
-            if isinstance(node, cond.And):
-                return cond.And(tuple(expand(c, at + 1) for c in node.operands), node.col)
-            if isinstance(node, cond.Or):
-                return cond.Or(tuple(expand(c, at + 1) for c in node.operands), node.col)
-            return node
 
         for item_id in parsed:
             try:
@@ -530,7 +509,6 @@ class _Checker:
             except cond.ConditionError as exc:
                 fname, path, _ = located[item_id]
                 self.error(fname, path, f"condition: {exc.message}")
-        del flag_ids
         return {name: tree for name, (tree, _) in done.items()}
 
     def check_thermal(self, thermal: ThermalFile) -> None:
