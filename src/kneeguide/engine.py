@@ -195,10 +195,9 @@ class Engine:
             lines.append(f"    {var} = {getter}")
         body = ",\n        ".join(to_python(c, names.__getitem__) for c in conditions)
         lines.append(f"    return (\n        {body},\n    )")
-        namespace: dict[str, Any] = {}
-        code = compile("\n".join(lines), f"<kneeguide rules {self.guidance.id}>", "exec")
-        exec(code, {"__builtins__": {}}, namespace)  # generated from the trees: see module docstring
-        decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = namespace["decide"]
+        decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = _define(
+            "\n".join(lines), "decide", f"<kneeguide rules {self.guidance.id}>"
+        )
         return decide
 
     def _compile_validator(self) -> Callable[[Mapping[str, object]], bool]:
@@ -232,13 +231,9 @@ class Engine:
             "        return False\n"
             f"    return {' and '.join(tests)}\n"
         )
-        namespace: dict[str, Any] = {}
-        exec(
-            compile(source, f"<kneeguide answers {self.guidance.id}>", "exec"),
-            {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len},
-            namespace,
+        valid: Callable[[Mapping[str, object]], bool] = _define(
+            source, "valid", f"<kneeguide answers {self.guidance.id}>"
         )
-        valid: Callable[[Mapping[str, object]], bool] = namespace["valid"]
         return valid
 
     def _mask(self, j: int, winner: int) -> TraceEntry:
@@ -317,6 +312,17 @@ class Engine:
                 "disclaimer": self.guidance.metadata.disclaimer,
             }
         )
+
+
+_GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len}
+"""All that generated functions may reach: no builtins beyond these four."""
+
+
+def _define(source: str, name: str, filename: str) -> Any:
+    """Compile generated source (see the module docstring) and return the function ``name``."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), dict(_GENERATED_GLOBALS), namespace)
+    return namespace[name]
 
 
 _ASSESSMENT_FIELDS = frozenset(Assessment.model_fields)
