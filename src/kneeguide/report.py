@@ -8,6 +8,7 @@ sources behind every piece of advice.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 def assessment_text(guidance: Guidance, a: Assessment) -> str:
     cited: list[str] = []
 
-    def cite(ids: list[str]) -> str:
+    def cite(ids: Sequence[str]) -> str:
         for s in ids:
             if s not in cited:
                 cited.append(s)
