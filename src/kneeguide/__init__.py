@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from .engine import AnswersError, Assessment
     from .guidance import Guidance
-    from .interview import Interview
+    from .adaptive import Interview
     from .loader import ContentError
 
 __all__ = [
@@ -83,7 +83,7 @@ def __getattr__(name: str) -> Any:
 
         return ContentError
     if name == "Interview":
-        from .interview import Interview
+        from .adaptive import Interview
 
         return Interview
     if name == "Guidance":

@@ -27,7 +27,7 @@ from .models import (
 if TYPE_CHECKING:
     from .decision import DecisionModel
     from .engine import Assessment, Engine
-    from .interview import Interview
+    from .adaptive import Interview
 
 __all__ = ["Guidance", "Rule"]
 
@@ -139,7 +139,7 @@ class Guidance:
         Raises ``AnswersError`` for wrong types, unknown ids and out-of-range
         values, exactly as ``assess`` does; unanswered questions are allowed.
         """
-        from .interview import interview
+        from .adaptive import interview
 
         return interview(self, answers)
 
