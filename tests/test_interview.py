@@ -72,7 +72,7 @@ def test_the_packaged_shortcut_matches_the_method(guidance: Guidance) -> None:
 def test_asking_next_questions_ends_where_assess_does(full: dict[str, object]) -> None:
     g = _SHIPPED
     final = g.assess(full)
-    step, answers = drive(g, full)
+    step, _ = drive(g, full)
     assert URGENCIES.index(step.urgency_at_least) <= URGENCIES.index(final.urgency)
     assert step.assessment is not None
     if step.status == "complete":

@@ -21,9 +21,9 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .adaptive import Interview
     from .engine import AnswersError, Assessment
     from .guidance import Guidance
-    from .adaptive import Interview
     from .loader import ContentError
 
 __all__ = [

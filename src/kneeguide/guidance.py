@@ -25,9 +25,9 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .adaptive import Interview
     from .decision import DecisionModel
     from .engine import Assessment, Engine
-    from .adaptive import Interview
 
 __all__ = ["Guidance", "Rule"]
 

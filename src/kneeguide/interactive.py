@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .guidance import Guidance
     from .adaptive import Interview
+    from .guidance import Guidance
     from .models import Question
 
 __all__ = ["run_interview"]

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .adaptive import Interview
     from .engine import Assessment
     from .guidance import Guidance
-    from .adaptive import Interview
 
 __all__ = ["assessment_text", "interview_text"]
 
