@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .adaptive import Interview
     from .engine import AnswersError, Assessment
     from .guidance import Guidance
     from .loader import ContentError
@@ -30,9 +31,11 @@ __all__ = [
     "Assessment",
     "ContentError",
     "Guidance",
+    "Interview",
     "__version__",
     "assess",
     "hookimpl",
+    "interview",
     "load",
 ]
 
@@ -54,11 +57,20 @@ def load(path: str | Path | None = None) -> Guidance:
     return _load(path)
 
 
-def assess(answers: Mapping[str, object]) -> Assessment:
-    """Assess answers against the packaged guidance (loaded once per process)."""
+def _packaged_guidance() -> Guidance:
     if not _packaged:
         _packaged.append(load())
-    return _packaged[0].assess(answers)
+    return _packaged[0]
+
+
+def assess(answers: Mapping[str, object]) -> Assessment:
+    """Assess answers against the packaged guidance (loaded once per process)."""
+    return _packaged_guidance().assess(answers)
+
+
+def interview(answers: Mapping[str, object]) -> Interview:
+    """Where an interview stands on the packaged guidance (see ``Guidance.interview``)."""
+    return _packaged_guidance().interview(answers)
 
 
 def __getattr__(name: str) -> Any:
@@ -70,6 +82,10 @@ def __getattr__(name: str) -> Any:
         from .loader import ContentError
 
         return ContentError
+    if name == "Interview":
+        from .adaptive import Interview
+
+        return Interview
     if name == "Guidance":
         from .guidance import Guidance
 

@@ -86,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.set_defaults(run=_assess)
 
+    iv = sub.add_parser("interview", help="where an interview stands for a partial answer set")
+    iv.add_argument(
+        "--answers", metavar="FILE", required=True, help="a JSON object of answers, or - for stdin"
+    )
+    iv.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    iv.add_argument("--format", choices=("text", "json"), default="text")
+    iv.set_defaults(run=_interview)
+
     e = sub.add_parser("export", help="export the guidance in one format, or all")
     e.add_argument("format", metavar="FORMAT", help="a format from 'kneeguide formats', or 'all'")
     e.add_argument(
@@ -264,24 +274,56 @@ def _assess(args: argparse.Namespace) -> int:
 
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
-        from .interactive import ask_all
+        from .interactive import run_interview
 
-        answers: object = ask_all(guidance, sys.stdin, sys.stderr)
+        try:
+            step = run_interview(guidance, sys.stdin, sys.stderr)
+        except KeyboardInterrupt:
+            print("\nkneeguide: interrupted", file=sys.stderr)
+            return ExitCode.INTERRUPTED
+        assert step.assessment is not None  # the interview ends only when the result is settled
+        assessment = step.assessment
     else:
-        answers = _read_answers(args.answers)
-    if not isinstance(answers, dict):
-        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
-    try:
-        assessment = guidance.assess(answers)
-    except AnswersError as exc:
-        lines = [f"  {p.field}: {p.message}" for p in exc.problems]
-        raise UsageError(f"{len(lines)} bad answer(s):\n" + "\n".join(lines)) from None
+        answers = _answer_object(_read_answers(args.answers))
+        try:
+            assessment = guidance.assess(answers)
+        except AnswersError as exc:
+            raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
         sys.stdout.write(json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
         from .report import assessment_text
 
         sys.stdout.write(assessment_text(guidance, assessment))
+    return ExitCode.OK
+
+
+def _answer_object(answers: object) -> dict[str, object]:
+    if not isinstance(answers, dict):
+        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
+    return answers
+
+
+def _bad_answers(exc: Any) -> str:
+    lines = [f"  {p.field}: {p.message}" for p in exc.problems]
+    return f"{len(lines)} bad answer(s):\n" + "\n".join(lines)
+
+
+def _interview(args: argparse.Namespace) -> int:
+    from .engine import AnswersError
+
+    guidance = _guidance_for_use(args.guidance)
+    answers = _answer_object(_read_answers(args.answers))
+    try:
+        step = guidance.interview(answers)
+    except AnswersError as exc:
+        raise UsageError(_bad_answers(exc)) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from .report import interview_text
+
+        sys.stdout.write(interview_text(guidance, step))
     return ExitCode.OK
 
 

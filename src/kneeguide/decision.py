@@ -41,7 +41,7 @@ from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, Re
 if TYPE_CHECKING:
     from .guidance import Guidance
 
-__all__ = ["URGENCY_NAMES", "Definition", "DecisionModel", "Gate", "build"]
+__all__ = ["URGENCY_NAMES", "DecisionModel", "Definition", "Gate", "build"]
 
 URGENCY_NAMES = ("self_care", "soon", "urgent", "emergency")
 """The urgency scale, lowest first (contracts.md section 2)."""
@@ -214,7 +214,9 @@ def build(guidance: Guidance) -> DecisionModel:
     ordered = g.thermal_by_priority()
     for tr in ordered:
         gates[tr.id] = Gate(tr.max_urgency, tuple(tr.not_with), in_scope_only=tr.advice != "none")
-        defs.append(Definition(DecisionModel.applies(tr.id), _gated(g.conditions[tr.id], gates[tr.id], level_names)))
+        defs.append(
+            Definition(DecisionModel.applies(tr.id), _gated(g.conditions[tr.id], gates[tr.id], level_names))
+        )
     # The priority hit policy: rules of one priority form a group (validate
     # refuses equal priorities, verify reports them); a rule decides when it
     # applies and no rule of a higher group does.
@@ -239,7 +241,9 @@ def build(guidance: Guidance) -> DecisionModel:
 
     for st in (*g.relief, *g.prevention):
         gates[st.id] = Gate(st.max_urgency, tuple(st.not_with))
-        defs.append(Definition(DecisionModel.shown(st.id), _gated(g.conditions[st.id], gates[st.id], level_names)))
+        defs.append(
+            Definition(DecisionModel.shown(st.id), _gated(g.conditions[st.id], gates[st.id], level_names))
+        )
 
     return DecisionModel(
         definitions=tuple(defs),

@@ -69,24 +69,26 @@ def check_decisions(
 def _ask_order(out: Reporter, questions: Sequence[Question], order: Sequence[str]) -> None:
     ids = [q.id for q in questions]
     seen: set[str] = set()
+    suggested: set[str] = set()  # a typo is one mistake: its question is not also "left out"
     for i, qid in enumerate(order):
         path = ("ask_order", i)
         if qid not in ids:
+            hint = did_you_mean(qid, ids)
+            close = difflib.get_close_matches(qid, ids, n=1, cutoff=0.75)
+            suggested.update(close)
             out.error(
-                "questions.yaml",
-                path,
-                f"ask_order names unknown question {qid!r}{did_you_mean(qid, ids)}",
-                code="ask-order",
+                "questions.yaml", path, f"ask_order names unknown question {qid!r}{hint}", code="ask-order"
             )
         elif qid in seen:
             out.error("questions.yaml", path, f"ask_order names {qid!r} twice", code="ask-order")
         seen.add(qid)
-    missing = [q for q in ids if q not in seen]
+    missing = [q for q in ids if q not in seen and q not in suggested]
     if missing:
         out.error(
             "questions.yaml",
             ("ask_order",),
             f"ask_order leaves out {', '.join(missing)}; name every question once",
+            key=True,
             code="ask-order",
         )
 
@@ -120,7 +122,9 @@ def _severity(out: Reporter, questions: Sequence[Question]) -> None:
             )
 
 
-def _not_with(out: Reporter, fname: str, path: tuple[str | int, ...], ids: Sequence[str], flags: set[str]) -> None:
+def _not_with(
+    out: Reporter, fname: str, path: tuple[str | int, ...], ids: Sequence[str], flags: set[str]
+) -> None:
     for j, rf in enumerate(ids):
         if rf not in flags:
             out.error(
@@ -132,7 +136,11 @@ def _not_with(out: Reporter, fname: str, path: tuple[str | int, ...], ids: Seque
 
 
 def _for_whom(
-    out: Reporter, fname: str, path: tuple[str | int, ...], item: Step | ThermalRule, condition: Condition | None
+    out: Reporter,
+    fname: str,
+    path: tuple[str | int, ...],
+    item: Step | ThermalRule,
+    condition: Condition | None,
 ) -> None:
     if item.for_whom is None and condition is not None and condition != Const(True):
         out.error(
@@ -196,14 +204,17 @@ def _conflicts(out: Reporter, conflicts: Sequence[Conflict], selectable: set[str
                 out.error(
                     "conflicts.yaml",
                     path,
-                    f"unknown item {item!r} (not a red flag, thermal rule or step){did_you_mean(item, selectable)}",
+                    f"unknown item {item!r} (not a red flag, thermal rule or step)"
+                    + did_you_mean(item, selectable),
                     code="conflict",
                 )
             elif item in c.items[:j]:
                 out.error("conflicts.yaml", path, f"{item!r} is listed twice", code="conflict")
 
 
-def _hazard_checks(out: Reporter, hazards: Sequence[Hazard], invariants: set[str], conflicts: set[str]) -> None:
+def _hazard_checks(
+    out: Reporter, hazards: Sequence[Hazard], invariants: set[str], conflicts: set[str]
+) -> None:
     from .verifier import PROPERTIES
 
     known = invariants | conflicts | set(PROPERTIES)

@@ -31,6 +31,8 @@ class ExitCode(IntEnum):
     """The content or answers are invalid, or a property does not hold."""
     USAGE = 2
     """Usage error, bad input file, or a plugin failure."""
+    INTERRUPTED = 130
+    """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 @dataclass(frozen=True, order=True)

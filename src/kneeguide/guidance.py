@@ -25,9 +25,9 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .adaptive import Interview
     from .decision import DecisionModel
     from .engine import Assessment, Engine
-    from .interview import Interview
 
 __all__ = ["Guidance", "Rule"]
 
@@ -70,8 +70,9 @@ class Guidance:
     data: Mapping[str, Any]
     """The raw content of each file, keyed by file name (for exports and diffs)."""
     digest: str
-    _engine: list[Engine] = field(default_factory=list, repr=False)
-    _decisions: list[DecisionModel] = field(default_factory=list, repr=False)
+    # Caches, not content: ``dataclasses.replace`` gives a copy fresh ones.
+    _engine: list[Engine] = field(default_factory=list, init=False, repr=False)
+    _decisions: list[DecisionModel] = field(default_factory=list, init=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the content, not the compiled functions: a copy rebuilds them on first use."""
@@ -138,7 +139,7 @@ class Guidance:
         Raises ``AnswersError`` for wrong types, unknown ids and out-of-range
         values, exactly as ``assess`` does; unanswered questions are allowed.
         """
-        from .interview import interview
+        from .adaptive import interview
 
         return interview(self, answers)
 

@@ -28,14 +28,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import conditions as cond
+from .decision_checks import check_decisions
 from .diagnostics import Diagnostic, format_path
 from .guidance import Guidance, spec_of
-from .decision_checks import check_decisions
 from .models import (
-    ConflictsFile,
     FILES,
     ITEM_LISTS,
     SCHEMA_NAMES,
+    ConflictsFile,
     GuidelineFile,
     HazardsFile,
     InvariantsFile,

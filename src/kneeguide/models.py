@@ -188,8 +188,7 @@ class QuestionsFile(_Model):
     questions: list[Question] = Field(min_length=1)
     ask_order: list[Id] = Field(
         min_length=1,
-        description="Every question id once, in the order an interview asks them: "
-        "the warning signs first.",
+        description="Every question id once, in the order an interview asks them: the warning signs first.",
     )
 
 
