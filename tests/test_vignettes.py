@@ -110,7 +110,6 @@ def test_vignettes_cover_every_rule(guidance: Guidance) -> None:
         assert conditional <= excluded, f"tailored {kind} steps never shown to be left out"
 
 
-
 def test_every_emergency_flag_has_an_emergency_vignette_with_no_steps(guidance: Guidance) -> None:
     """Each emergency red flag is shown, in some vignette, to come with nothing but what to do now."""
     emergencies = {rf.id for rf in guidance.red_flags if rf.urgency == "emergency"}
@@ -135,3 +134,19 @@ def test_every_scope_exclusion_has_a_vignette_with_no_steps(guidance: Guidance) 
     }
     assert scope, "the guidance declares no scope exclusion"
     assert scope <= shown, f"scope exclusions without a no-steps vignette: {sorted(scope - shown)}"
+
+
+URGENCY_WORDS = {"emergency": "now", "urgent": "today", "soon": "within a few days"}
+"""The plain words each urgency level's advice must use, so it cannot be read as 'it can wait'."""
+
+
+def test_red_flag_advice_uses_plain_urgency_words(guidance: Guidance) -> None:
+    for rf in guidance.red_flags:
+        assert URGENCY_WORDS[rf.urgency] in rf.advice, (
+            f"{rf.id}: {rf.urgency} advice must say {URGENCY_WORDS[rf.urgency]!r}"
+        )
+        assert "within hours" not in rf.advice, f"{rf.id}: 'within hours' reads as 'it can wait'"
+        if rf.out_of_scope:
+            assert "this guide is not for" in rf.advice.lower(), (
+                f"{rf.id}: a scope exclusion must say so plainly"
+            )
