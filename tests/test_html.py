@@ -273,7 +273,9 @@ def test_every_thermal_rule_appears_in_priority_order(files: dict[str, bytes], g
             assert escaped(caution.text) in leaflet, rule.id
         condition = guidance.source_conditions[rule.id]
         if getattr(condition, "value", None) is not True:
-            assert escaped(to_english(condition, questions, titles)) in leaflet, rule.id
+            assert rule.for_whom is not None, rule.id
+            assert escaped(rule.for_whom) in leaflet, rule.id
+            assert escaped(to_english(condition, questions, titles)) in clinician, rule.id
         rows.append(leaflet.index(f'id="thermal-{rule.id}"'))
         assert (
             f'<td><span class="cell-label" aria-hidden="true">Priority</span>{rule.priority}</td>'
@@ -281,6 +283,27 @@ def test_every_thermal_rule_appears_in_priority_order(files: dict[str, bytes], g
         )
         assert escaped(rule.rationale) in clinician
     assert rows == sorted(rows), "the table reads from the highest priority down"
+
+
+def test_leaflet_says_who_advice_is_for_in_plain_words(files: dict[str, bytes], guidance: Guidance) -> None:
+    """Patients read the content's plain 'who it is for', never the generated English of a gated condition."""
+    leaflet, clinician = leaflet_of(files, guidance).decode(), clinician_of(files, guidance).decode()
+    questions = {q.id: q for q in guidance.questions}
+    titles = {rf.id: rf.title for rf in guidance.red_flags}
+    assert "Use this if" not in leaflet and "This may help if" not in leaflet
+    items = [(f"step-{s.id}", '<li class="card"', s) for s in (*guidance.relief, *guidance.prevention)]
+    items += [(f"thermal-{r.id}", "</tr>", r) for r in guidance.thermal_rules]
+    for anchor, end, item in items:
+        condition = guidance.source_conditions[item.id]
+        if getattr(condition, "value", None) is True:
+            continue
+        start = leaflet.index(f'id="{anchor}"')
+        stops = [i for i in (leaflet.find(end, start), leaflet.find("</section>", start)) if i >= 0]
+        shown = leaflet[start : min(stops)]
+        assert item.for_whom and escaped(item.for_whom) in shown, item.id
+        english = escaped(to_english(condition, questions, titles))
+        assert english not in shown, f"{item.id}: generated condition English on the patient leaflet"
+        assert english in clinician, f"{item.id}: the clinician page keeps the condition"
 
 
 def test_steps_are_numbered_and_in_order(files: dict[str, bytes], guidance: Guidance) -> None:

@@ -3,7 +3,11 @@
 Both leaflets must say the same things in the same order, so the order, the
 grouping and the English condition sentences are decided once here and the
 exporters only lay them out.  Every "when" is rendered from the condition
-tree (``kneeguide.renderers.to_english``), never written a second time by hand.
+tree (``kneeguide.renderers.to_english``), never written a second time by hand;
+the clinician page shows it.  A patient reads a step's or a thermal rule's
+``for_whom`` instead: plain words the content's reading-grade check covers,
+because the generated English of a gated condition ("... and not ... or ...")
+is too long and too formal for a leaflet.
 Sources are numbered in order of first citation so the numbers read naturally.
 """
 
@@ -65,6 +69,8 @@ class ThermalView:
     sources: list[int]
     always: bool = False
     """The condition is plain ``true``: in a priority table this row is the fallback."""
+    for_whom: str = ""
+    """Who the rule is for, in the content's plain words (empty when it is for everyone)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class StepView:
     """The condition is plain ``true``: the step is for everyone."""
     evidence_label: str = ""
     evidence_note: str = ""
+    for_whom: str = ""
+    """Who the step is for, in the content's plain words (empty when it is for everyone)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,7 @@ def build(g: Guidance) -> Leaflet:
                 always(s.id),
                 EVIDENCE_LABELS[s.evidence],
                 s.evidence_note or "",
+                s.for_whom or "",
             )
             for s in items
         ]
@@ -179,6 +188,7 @@ def build(g: Guidance) -> Leaflet:
             r.rationale,
             cite(r.cited),
             always(r.id),
+            r.for_whom or "",
         )
         for r in g.thermal_by_priority()
     ]
