@@ -1,0 +1,62 @@
+"""Run the service under uvicorn: one process, or N worker processes on one socket.
+
+With one worker the app is built here from the guidance the command line has
+already loaded.  With more, uvicorn starts each worker in its own process and
+each calls ``app.app_from_environment``, which reads the settings this module
+puts in the environment and loads the guidance once, at that worker's start.
+
+uvicorn shuts down gracefully on SIGTERM or SIGINT: it stops accepting
+connections, lets requests in flight finish (up to ``GRACE_S``) and exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .app import ENV_GUIDANCE, ENV_MAX_BODY, create_app
+
+if TYPE_CHECKING:
+    from ..guidance import Guidance
+
+__all__ = ["GRACE_S", "log_config", "run"]
+
+GRACE_S = 20
+"""How long a shutdown waits for requests in flight."""
+
+
+def log_config(level: str = "INFO") -> dict[str, Any]:
+    """Every log line, the server's and the access log's, as JSON on standard output."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    logger = {"handlers": ["json"], "level": level, "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "kneeguide.service.operations.JsonLines"}},
+        "handlers": {"json": handler},
+        "loggers": {name: logger for name in ("uvicorn", "uvicorn.error", "kneeguide.service")},
+    }
+
+
+def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: int, max_body: int) -> None:
+    """Serve until a signal asks to stop."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": log_config(),
+        "access_log": False,  # Operations writes the access log, with request ids
+        "server_header": False,
+        "timeout_graceful_shutdown": GRACE_S,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(guidance, max_body), **options)
+        return
+    if folder is not None:
+        os.environ[ENV_GUIDANCE] = str(folder.resolve())
+    else:
+        os.environ.pop(ENV_GUIDANCE, None)
+    os.environ[ENV_MAX_BODY] = str(max_body)
+    uvicorn.run("kneeguide.service.app:app_from_environment", factory=True, workers=workers, **options)
