@@ -36,6 +36,8 @@ def _published(schema: Json, components: Json, name: str) -> None:
     published = schema.pop("$id")
     schema.pop("$schema", None)
     for def_name, sub in schema.pop("$defs", {}).items():
+        if def_name in components:
+            raise ValueError(f"two schemas would be the component {def_name!r}")
         components[def_name] = _rebased(sub)
     schema["externalDocs"] = {"description": "the published JSON Schema", "url": published}
     components[name] = _rebased(schema)
@@ -74,11 +76,6 @@ _PROBLEM: Json = {
         },
         "error_id": {"type": "string", "description": "500 only: the id the error was logged with."},
     },
-}
-_GUIDANCE_REF: Json = {
-    "type": "object",
-    "required": ["id", "version", "digest"],
-    "properties": {"id": _STRING, "version": _STRING, "digest": {"type": "string", "pattern": "^sha256:"}},
 }
 _QUESTION: Json = {
     "type": "object",
@@ -261,10 +258,13 @@ def _operation(
 
 
 def document(g: Guidance) -> Json:
-    """The OpenAPI 3.1 document for a service of ``g``."""
+    """The OpenAPI 3.1 document for a service of ``g``.
+
+    ``GuidanceRef`` and the other parts of the assessment come from the
+    assessment schema's ``$defs``; the service's other answers refer to them.
+    """
     components: Json = {
         "Problem": _PROBLEM,
-        "GuidanceRef": _GUIDANCE_REF,
         "Questions": _QUESTIONS,
         "GuidanceInfo": _GUIDANCE_INFO,
         "Health": _HEALTH,
