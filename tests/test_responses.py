@@ -8,12 +8,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from service_support import HERE, exported_questionnaire, response_for
-from test_vignettes import BASELINE, VIGNETTES
 
 from kneeguide.engine import AnswersError
 from kneeguide.guidance import Guidance
 from kneeguide.responses import answers_from_response, questionnaire_url
+from service_support import HERE, exported_questionnaire, response_for
+from test_vignettes import BASELINE, VIGNETTES
 
 
 def fields(exc: pytest.ExceptionInfo[AnswersError]) -> dict[str, str]:

@@ -13,12 +13,12 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
-from test_vignettes import BASELINE, VIGNETTES
 
 from kneeguide.engine import Engine
 from kneeguide.guidance import Guidance
 from kneeguide.schemas import api_schemas, generate_api
 from kneeguide.service.app import create_app
+from test_vignettes import BASELINE, VIGNETTES
 
 REPO = Path(__file__).resolve().parents[1]
 DIGEST_HEADER = "kneeguide-guidance-digest"
@@ -37,7 +37,9 @@ def openapi(client: TestClient) -> dict[str, Any]:
 
 def component(openapi: dict[str, Any], name: str) -> Draft202012Validator:
     """A validator for one OpenAPI component schema, resolving its references in the document."""
-    registry: Registry[Any] = Registry().with_resource("urn:openapi", Resource.from_contents(openapi, DRAFT202012))
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(openapi, DRAFT202012)
+    )
     return Draft202012Validator(
         {"$ref": f"urn:openapi#/components/schemas/{name}"},
         registry=registry,
@@ -67,7 +69,9 @@ def test_assess_is_the_python_api(case: dict[str, Any], client: TestClient, guid
     assert response.headers[DIGEST_HEADER] == guidance.digest
 
 
-def test_questions_in_content_order_with_everything_an_app_shows(client: TestClient, guidance: Guidance) -> None:
+def test_questions_in_content_order_with_everything_an_app_shows(
+    client: TestClient, guidance: Guidance
+) -> None:
     body = client.get("/questions").json()
     assert body["locale"] == "en-GB"
     assert [q["id"] for q in body["questions"]] == [q.id for q in guidance.questions]
@@ -119,7 +123,14 @@ def test_locale(client: TestClient) -> None:
 
 
 def test_answers_refused_naming_every_field(client: TestClient) -> None:
-    answers = {**BASELINE, "age_years": "40", "fever": "yes", "muscle": "knee", "pain_score": 11, "shoe_size": 9}
+    answers = {
+        **BASELINE,
+        "age_years": "40",
+        "fever": "yes",
+        "muscle": "knee",
+        "pain_score": 11,
+        "shoe_size": 9,
+    }
     del answers["trigger"]
     named = problem(client.post("/assess", json=answers), 422)
     assert set(named) == {"age_years", "fever", "muscle", "pain_score", "shoe_size", "trigger"}
@@ -162,7 +173,9 @@ def test_wrong_content_type(content_type: str | None, client: TestClient) -> Non
 
 def test_json_with_charset_utf8_is_accepted(client: TestClient) -> None:
     response = client.post(
-        "/assess", content=json.dumps(BASELINE).encode(), headers={"content-type": "application/json; charset=UTF-8"}
+        "/assess",
+        content=json.dumps(BASELINE).encode(),
+        headers={"content-type": "application/json; charset=UTF-8"},
     )
     assert response.status_code == 200
 
@@ -170,9 +183,9 @@ def test_json_with_charset_utf8_is_accepted(client: TestClient) -> None:
 def test_body_over_the_limit_by_content_length_and_while_streaming(guidance: Guidance) -> None:
     small = TestClient(create_app(guidance, max_body=1000))
     body = json.dumps({**BASELINE, "padding": "x" * 2000}).encode()
-    assert list(problem(small.post("/assess", content=body, headers={"content-type": "application/json"}), 413)) == [
-        "(body)"
-    ]
+    assert list(
+        problem(small.post("/assess", content=body, headers={"content-type": "application/json"}), 413)
+    ) == ["(body)"]
 
     def chunks() -> Any:  # no Content-Length: the limit holds while the body streams in
         for _ in range(100):
@@ -235,7 +248,9 @@ def test_api_schemas_are_fresh() -> None:
     committed = {
         f"api/{p.name}": p.read_text("utf-8") for p in (REPO / "schemas" / "api").glob("*.schema.json")
     }
-    assert committed == generated, "API schemas out of date. Regenerate them with: kneeguide schemas --write schemas"
+    assert committed == generated, (
+        "API schemas out of date. Regenerate them with: kneeguide schemas --write schemas"
+    )
 
 
 def test_published_schemas_accept_every_vignette_and_its_assessment(guidance: Guidance) -> None:

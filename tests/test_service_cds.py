@@ -11,18 +11,18 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
-from service_support import HERE, cds_request, cds_validator, response_for, searchset
 from starlette.testclient import TestClient
-from test_vignettes import BASELINE, VIGNETTES
 
 from kneeguide.guidance import Guidance
 from kneeguide.responses import questionnaire_url
 from kneeguide.service.app import create_app
+from service_support import HERE, cds_request, cds_validator, response_for, searchset
+from test_vignettes import BASELINE, VIGNETTES
 
 URL = "/cds-services/knee-muscle-spasm"
 EMERGENCY = {**BASELINE, "chest_pain_or_breathless": True, "one_calf_swollen": True}
@@ -79,9 +79,9 @@ def test_the_suggested_care_plan_is_valid_fhir_r4(client: TestClient, guidance: 
     (card,) = cards(client, cds_request(response_for(EMERGENCY, guidance)))
     plan = card["suggestions"][0]["actions"][0]["resource"]
     schema = json.loads((HERE / "fhir" / "fhir.schema.json").read_text("utf-8"))
-    jsonschema.Draft6Validator({"definitions": schema["definitions"], "$ref": "#/definitions/CarePlan"}).validate(
-        plan
-    )
+    jsonschema.Draft6Validator(
+        {"definitions": schema["definitions"], "$ref": "#/definitions/CarePlan"}
+    ).validate(plan)
     assert plan["subject"] == {"reference": "Patient/p-1"}
     assert plan["supportingInfo"] == [{"reference": "QuestionnaireResponse/qr-1"}]
 
@@ -120,7 +120,12 @@ def test_cards_are_deterministic(client: TestClient, guidance: Guidance) -> None
 
 
 def test_bad_requests_name_every_field(client: TestClient) -> None:
-    body = {"hook": "order-sign", "context": {"userId": 7}, "fhirAuthorization": {"token_type": "MAC"}, "user": "x"}
+    body = {
+        "hook": "order-sign",
+        "context": {"userId": 7},
+        "fhirAuthorization": {"token_type": "MAC"},
+        "user": "x",
+    }
     response = client.post(URL, json=body)
     assert response.status_code == 400
     named = {e["field"] for e in response.json()["errors"]}
@@ -160,8 +165,8 @@ def test_unknown_service(client: TestClient) -> None:
 class FhirServer(BaseHTTPRequestHandler):
     """A FHIR search endpoint that wants one bearer token and records what it was asked."""
 
-    bundle: dict[str, Any] = {}
-    seen: list[dict[str, Any]] = []
+    bundle: ClassVar[dict[str, Any]] = {}
+    seen: ClassVar[list[dict[str, Any]]] = []
     status = 200
 
     def do_GET(self) -> None:
@@ -198,7 +203,12 @@ def fhir_server(guidance: Guidance) -> Iterator[str]:
 def test_without_prefetch_the_response_is_read_from_the_fhir_server(
     fhir_server: str, client: TestClient, guidance: Guidance
 ) -> None:
-    auth = {"access_token": "secret-token", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read"}
+    auth = {
+        "access_token": "secret-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+    }
     (card,) = cards(client, cds_request(fhirServer=fhir_server, fhirAuthorization=auth))
     assert card["indicator"] == "critical"
     (asked,) = FhirServer.seen
@@ -218,6 +228,8 @@ def test_a_failing_fhir_server_is_a_502_problem(fhir_server: str, client: TestCl
 
 def test_prefetch_wins_over_the_fhir_server(fhir_server: str, client: TestClient, guidance: Guidance) -> None:
     auth = {"access_token": "secret-token", "token_type": "Bearer"}
-    body = cds_request(searchset(response_for(BASELINE, guidance)), fhirServer=fhir_server, fhirAuthorization=auth)
+    body = cds_request(
+        searchset(response_for(BASELINE, guidance)), fhirServer=fhir_server, fhirAuthorization=auth
+    )
     (card,) = cards(client, body)
     assert card["indicator"] == "info" and FhirServer.seen == []

@@ -12,6 +12,7 @@ connections, lets requests in flight finish (up to ``GRACE_S``) and exits 0.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,12 @@ def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: 
         "server_header": False,
         "timeout_graceful_shutdown": GRACE_S,
     }
+    # uvicorn stops gracefully on SIGTERM and SIGINT, then raises the signal
+    # again under the handler that was installed before it started.  With this
+    # one, that second delivery (or a signal before uvicorn is listening) ends
+    # the command normally: a requested stop exits 0.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _stopped)
     if workers == 1:
         uvicorn.run(create_app(guidance, max_body), **options)
         return
@@ -60,3 +67,8 @@ def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: 
         os.environ.pop(ENV_GUIDANCE, None)
     os.environ[ENV_MAX_BODY] = str(max_body)
     uvicorn.run("kneeguide.service.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """Stop: the graceful shutdown has finished, or the server has not started yet."""
+    raise SystemExit(0)
