@@ -11,20 +11,40 @@ connections, lets requests in flight finish (up to ``GRACE_S``) and exits 0.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import ENV_GUIDANCE, ENV_MAX_BODY, create_app
 
 if TYPE_CHECKING:
     from ..guidance import Guidance
 
-__all__ = ["GRACE_S", "log_config", "run"]
+__all__ = ["GRACE_S", "NoDelayH11Protocol", "log_config", "run"]
 
 GRACE_S = 20
 """How long a shutdown waits for requests in flight."""
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with Nagle's algorithm off on every connection.
+
+    asyncio turns it off only for sockets whose ``proto`` is TCP; the
+    listening socket uvicorn shares between worker processes has ``proto``
+    0, so without this each keep-alive response waits ~40 ms for the
+    client's delayed ACK.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:
@@ -47,6 +67,7 @@ def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: 
     options: dict[str, Any] = {
         "host": host,
         "port": port,
+        "http": NoDelayH11Protocol,
         "log_config": log_config(),
         "access_log": False,  # Operations writes the access log, with request ids
         "server_header": False,
