@@ -1,4 +1,4 @@
-"""The ``kneeguide`` command line: validate, verify, assess, export, formats.
+"""The ``kneeguide`` command line: validate, verify, assess, export, formats, serve.
 
 Every expected failure ends with a clear message and an exit code from
 ``ExitCode``, never a traceback.  Heavy modules are imported inside the
@@ -115,6 +115,22 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", metavar="HEAD", help="a guideline folder, or a git revision (REV or REV:path)")
     d.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     d.set_defaults(run=_diff)
+
+    sv = sub.add_parser("serve", help="serve the guidance over HTTP and CDS Hooks (needs the serve extra)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    sv.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    sv.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    sv.add_argument(
+        "--max-body",
+        type=int,
+        default=64 * 1024,
+        metavar="BYTES",
+        help="largest request body (default: 65536)",
+    )
+    sv.set_defaults(run=_serve)
 
     s = sub.add_parser("schemas", help="write the JSON Schemas generated from the models")
     s.add_argument("--write", type=Path, metavar="DIR", required=True)
@@ -442,6 +458,26 @@ def _diff(args: argparse.Namespace) -> int:
         return ExitCode.INVALID
     sys.stdout.write(RENDERERS[args.format](result))
     return ExitCode.OK if result.ok else ExitCode.INVALID
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.workers < 1 or args.max_body < 1 or not 0 <= args.port <= 65535:
+        raise UsageError("--workers and --max-body must be at least 1, and --port 0..65535")
+    try:
+        from .service.server import run
+    except ImportError as exc:
+        raise UsageError(
+            f"the service needs the serve extra ({exc}): pip install 'kneeguide[serve]'"
+        ) from None
+    guidance = _guidance_for_use(args.guidance)
+    try:
+        run(guidance, args.guidance, args.host, args.port, args.workers, args.max_body)
+    except SystemExit as exc:  # uvicorn exits when it cannot start, after logging why
+        if exc.code:
+            raise UsageError(
+                f"the service could not start on {args.host}:{args.port} (see the log)"
+            ) from None
+    return ExitCode.OK
 
 
 def _schemas(args: argparse.Namespace) -> int:
