@@ -77,7 +77,9 @@ def test_every_valid_answer_set_gives_one_valid_assessment(answers: dict[str, An
 @example(COLD_LEG_AND_CLOT)
 def test_exactly_one_thermal_rule_decides_and_never_ice_and_heat(answers: dict[str, Any]) -> None:
     a = SHIPPED.assess(answers)
-    applying = [r for r in SHIPPED.thermal_by_priority() if holds(SHIPPED.conditions[r.id], answers)]
+    # A rule applies when its condition holds and its gate (urgency cap, not_with, scope) lets it.
+    model = SHIPPED.decisions
+    applying = [r for r in SHIPPED.thermal_by_priority() if holds(model.expanded(model.applies(r.id)), answers)]
     assert applying, "some thermal rule applies"
     top = applying[0].priority
     deciding = [r for r in applying if r.priority == top]
