@@ -79,7 +79,9 @@ def test_exactly_one_thermal_rule_decides_and_never_ice_and_heat(answers: dict[s
     a = SHIPPED.assess(answers)
     # A rule applies when its condition holds and its gate (urgency cap, not_with, scope) lets it.
     model = SHIPPED.decisions
-    applying = [r for r in SHIPPED.thermal_by_priority() if holds(model.expanded(model.applies(r.id)), answers)]
+    applying = [
+        r for r in SHIPPED.thermal_by_priority() if holds(model.expanded(model.applies(r.id)), answers)
+    ]
     assert applying, "some thermal rule applies"
     top = applying[0].priority
     deciding = [r for r in applying if r.priority == top]
