@@ -81,6 +81,7 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
     routes = [
         Route("/questions", fixed(lambda locale: questions(g, locale)), methods=["GET"]),
         Route("/assess", answers_endpoint(lambda g, a: g.assess(a)), methods=["POST"]),
+        Route("/interview", answers_endpoint(lambda g, a: g.interview(a)), methods=["POST"]),
         Route("/guidance", fixed(lambda locale: guidance_info(g)), methods=["GET"]),
         Route("/healthz", fixed(lambda locale: {"status": "ok", "guidance": _ref(g)}), methods=["GET"]),
         Route("/openapi.json", fixed(lambda locale: document), methods=["GET"]),
