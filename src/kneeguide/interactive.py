@@ -7,7 +7,10 @@ question, not after the last one.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, TextIO
+
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from .guidance import Guidance
@@ -17,6 +20,11 @@ __all__ = ["ask_all"]
 
 _YES = {"y", "yes", "true"}
 _NO = {"n", "no", "false"}
+_NUMBER = re.compile(r"^[+-]?[0-9]{1,9}$")
+"""A whole number as typed: ASCII digits only.  ``int`` also takes other
+scripts' digits ("٤٠") and underscores ("4_0"), and ``str.isdigit`` takes
+superscripts ("²") that ``int`` then refuses: neither is what a person meant
+to type at a prompt, and the second was a crash."""
 
 
 def _parse(q: Question, text: str) -> tuple[object, str | None]:
@@ -28,15 +36,14 @@ def _parse(q: Question, text: str) -> tuple[object, str | None]:
             return False, None
         return None, "please answer yes or no"
     if q.type == "integer":
-        try:
-            value = int(text)
-        except ValueError:
-            return None, "please give a whole number"
+        if not _NUMBER.match(text):
+            return None, "please give a whole number, in the digits 0-9"
+        value = int(text)
         if (q.minimum is not None and value < q.minimum) or (q.maximum is not None and value > q.maximum):
             return None, f"please give a number from {q.minimum} to {q.maximum}"
         return value, None
     codes = [c.code for c in q.choices or ()]
-    if text.isdigit() and 1 <= int(text) <= len(codes):
+    if _NUMBER.match(text) and 1 <= int(text) <= len(codes):
         return codes[int(text) - 1], None
     if text in codes:
         return text, None
@@ -45,8 +52,6 @@ def _parse(q: Question, text: str) -> tuple[object, str | None]:
 
 def ask_all(guidance: Guidance, inp: TextIO, out: TextIO) -> dict[str, object]:
     """Ask every question in order and return the answers."""
-    from .cli import UsageError
-
     answers: dict[str, object] = {}
     for q in guidance.questions:
         out.write(f"\n{q.text}\n  ({q.help})\n")
