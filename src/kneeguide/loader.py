@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import conditions as cond
+from . import textcheck
 from .diagnostics import Diagnostic, format_path
 from .errors import ContentError, ReviewOverdueWarning
 from .guidance import Guidance, spec_of
@@ -212,6 +213,8 @@ class _Checker:
             return LoadResult(self.folder, None, self.diagnostics)
         self.read_files()
         for name, doc in self.docs.items():
+            for problem in textcheck.problems(doc.data):
+                self.error(name, problem.path, problem.message, offset=problem.offset, code="character")
             if self.schema_check(name, doc):
                 self.model_check(name, doc)
         guidance = None
@@ -352,6 +355,14 @@ class _Checker:
 
         self.check_unique_ids()
         self.check_questions()
+        for i, rf in enumerate(red_flags):
+            if rf.urgency == "self_care":
+                self.error(
+                    "red_flags.yaml",
+                    ("red_flags", i, "urgency"),
+                    "a red flag cannot have urgency self_care: it is a warning sign, so it needs "
+                    "soon, urgent or emergency (or it is relief advice, not a red flag)",
+                )
         specs = {q.id: spec_of(q) for q in questions}
         optional = {q.id for q in questions if not q.required}
 
