@@ -16,7 +16,10 @@ Measurements and goals:
   rules (<= 1 s / <= 10 s for the proofs);
 * each exporter (PDF <= 1 s, all formats <= 2 s);
 * ``import kneeguide`` over bare Python (<= 100 ms), and no exporter, solver
-  or template library imported by it.
+  or template library imported by it;
+* the service: ``POST /assess`` requests/s and p50/p99 latency at 1, 16 and
+  64 connections with 1 and 2 workers, 5 s a cell (``benchmarks/bench_service.py``),
+  and no failed request under 64 connections for 20 s.
 """
 
 from __future__ import annotations
@@ -268,6 +271,15 @@ def import_cost() -> dict[str, Any]:
     return {"extra_ms": (loaded - bare) * 1000, "heavy_imported": imported}
 
 
+@measurement
+def service() -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from bench_service import measure  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = measure(seconds=5, check_seconds=20)
+    return result
+
+
 # --- the parent: run each measurement in a child and print the table ---------------------
 
 
@@ -373,7 +385,30 @@ def main() -> int:
         limit("export pdf, first render", "export_pdf", "render_s", "s", 1, 3),
         limit("kneeguide export all, wall", "export_all", "wall_s", "s", 2),
         limit("import kneeguide over bare Python", "import_cost", "extra_ms", "ms", 100, 0),
+        limit(
+            "g.assess + the JSON the service sends, in process", "service", "assess_json_us", "us", None, 1
+        ),
     ]
+    for workers in (1, 2):
+        for conns in (1, 16, 64):
+            key = f"w{workers}_c{conns}_"
+            rps, p50, p99 = (get("service", key + k) for k in ("rps", "p50_ms", "p99_ms"))
+            text = (
+                "n/a" if None in (rps, p50, p99) else f"{rps:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+            )
+            rows.append(
+                (f"service POST /assess, {workers} worker(s), {conns} connection(s)", text, "", "", "service")
+            )
+    failed, total = get("service", "check_failed"), get("service", "check_requests")
+    rows.append(
+        (
+            "service, 64 connections for 20 s: failed requests",
+            "n/a" if failed is None else f"{failed:.0f} of {total:.0f}",
+            "0",
+            verdict(None if failed is None else failed == 0),
+            "service",
+        )
+    )
     print(f"Machine: {_machine()}")
     print()
     print("| measurement | result | goal | | peak memory |")

@@ -23,7 +23,7 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test]' 'ruff>=0.6' 'mypy>=1.11' types-jsonschema
 if [ -f tests/browser/package-lock.json ] && command -v npm >/dev/null; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
@@ -33,6 +33,9 @@ status=0
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests" >&2
 fi
+.venv/bin/ruff check src exporters tests benchmarks || status=1
+.venv/bin/ruff format --check src exporters tests benchmarks || status=1
+.venv/bin/mypy src exporters/kneeguide_exporters || status=1
 .venv/bin/kneeguide validate || status=1
 .venv/bin/kneeguide verify || status=1
 exit "$status"

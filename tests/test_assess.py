@@ -161,25 +161,52 @@ def test_cli_bad_guidance_folder(tmp_path: Path) -> None:
     assert code == 2 and "does not exist" in err
 
 
-def test_interactive_asks_every_question(
+class _Person(io.StringIO):
+    """Replies to whichever question was printed last: a bad reply first, then a plain one."""
+
+    def __init__(self, guidance: Guidance, screen: io.StringIO) -> None:
+        super().__init__()
+        self.by_text = {q.text: q for q in guidance.questions}
+        self.screen = screen
+        self.tried: set[str] = set()
+        self.asked: list[str] = []
+
+    def readline(self, *args: object) -> str:
+        shown = self.screen.getvalue()
+        block = shown[shown.rindex("\nQuestion ") :].splitlines()[2]
+        q = self.by_text[block]
+        if q.id not in self.tried and q.type != "choice":
+            self.tried.add(q.id)
+            return "maybe\n" if q.type == "boolean" else f"{(q.maximum or 0) + 1}\n"
+        self.asked.append(q.id)
+        if not q.required:
+            return "\n"
+        return {"boolean": "no\n", "integer": f"{q.minimum}\n", "choice": "1\n"}[q.type]
+
+
+def test_interactive_asks_only_what_matters(
     guidance: Guidance, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    replies = []
-    for q in guidance.questions:
-        if not q.required:
-            replies.append("")
-        elif q.type == "boolean":
-            replies += ["maybe", "no"]  # a bad reply is asked again
-        elif q.type == "integer":
-            replies += [str((q.maximum or 0) + 1), str(q.minimum)]
-        else:
-            replies.append("1")
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(replies) + "\n"))
+    screen = io.StringIO()
+    person = _Person(guidance, screen)
+    monkeypatch.setattr(sys, "stdin", person)
+    monkeypatch.setattr(sys, "stderr", screen)
     assert main(["assess", "--interactive", "--format", "json"]) == 0
-    out, err = capsys.readouterr()
-    assert "please answer yes or no" in err
-    result = json.loads(out)
+    assert "please answer yes or no" in screen.getvalue()
+    result = json.loads(capsys.readouterr().out)
     assert result["guidance"]["id"] == guidance.id
+    assert person.asked == [q for q in guidance.ask_order if q in person.asked], "asked in ask order"
+    answers = {q.id: False for q in guidance.questions if not q.required}
+    for qid in person.asked:
+        q = next(x for x in guidance.questions if x.id == qid)
+        answers[qid] = {
+            "boolean": False,
+            "integer": q.minimum,
+            "choice": q.choices[0].code if q.choices else None,
+        }[q.type]
+    step = guidance.interview(answers)
+    assert step.status != "needs_answers" and step.assessment is not None
+    assert result == json.loads(step.assessment.model_dump_json())
 
 
 def test_interactive_end_of_input_is_a_usage_error(

@@ -29,7 +29,9 @@ BASELINE_FILE = Path(__file__).parent / "answers" / "baseline.json"
 TRACEBACK = "Traceback (most recent call last)"
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdout: int | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    *args: str, env: dict[str, str] | None = None, stdout: int | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "kneeguide.cli", *args],
         env=env if env is not None else {**os.environ, "KNEEGUIDE_DISABLED_PLUGINS": "html,pdf"},
@@ -82,7 +84,11 @@ def curly_content(tmp_path: Path) -> Path:
     text = path.read_text("utf-8")
     old = "disclaimer: >-\n    This guide"
     assert old in text
-    path.write_text(text.replace(old, "disclaimer: >-\n    Don\u2019t wait \u2014 café rules \u201cfirst\u201d. This guide"))
+    path.write_text(
+        text.replace(
+            old, "disclaimer: >-\n    Don\u2019t wait \u2014 café rules \u201cfirst\u201d. This guide"
+        )
+    )
     return folder
 
 
@@ -95,7 +101,7 @@ def test_a_c_locale_prints_curly_quotes_without_a_traceback(curly_content: Path)
     base = ["assess", "--answers", str(BASELINE_FILE), "--guidance", str(curly_content)]
     text = run(*base, env=env)
     assert text.returncode == 0, text.stderr.decode()
-    assert b"Don't wait - caf\\u00e9 rules \"first\"" in text.stdout.replace(b"\n  ", b" ")
+    assert b'Don\'t wait - caf\\u00e9 rules "first"' in text.stdout.replace(b"\n  ", b" ")
     as_json = run(*base, "--format", "json", env=env)
     assert as_json.returncode == 0 and TRACEBACK.encode() not in as_json.stderr
     assert json.loads(as_json.stdout)["disclaimer"].startswith("Don\u2019t wait \u2014 café")

@@ -422,7 +422,10 @@ def test_export_all_writes_every_working_format_despite_the_broken_ones(
         assert f"format {fmt!r} from plugin " in err, fmt
         assert RENDER_FAILURES[fmt] in err, fmt
     for fmt, message in ALL_FAILURES.items():
-        assert f"format {fmt!r} from plugin 'contained' ({PLUGIN_DIST} {PLUGIN_VERSION}) failed: {message}" in err
+        assert (
+            f"format {fmt!r} from plugin 'contained' ({PLUGIN_DIST} {PLUGIN_VERSION}) failed: {message}"
+            in err
+        )
     g = load()
     title = g.data["guideline.yaml"]["guideline"]["title"]
     assert (out / "plain.txt").read_text() == f"plain export of {title} ({len(g.red_flags)} red flags)\n"

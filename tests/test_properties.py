@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 import kneeguide
 from kneeguide.guidance import Guidance
 from kneeguide.models import ITEM_LISTS, URGENCIES
-from kneeguide.verifier import MONOTONE_INTEGERS, NOT_MONOTONE, monotone_questions
+from kneeguide.verifier import monotone_questions
 from strategies import answer_sets, holds
 
 SHIPPED = kneeguide.load()
@@ -99,14 +99,14 @@ def test_urgency_is_the_highest_fired_red_flag(answers: dict[str, Any]) -> None:
         assert a.urgency != "self_care"
 
 
-def test_the_monotone_questions_are_the_documented_ones() -> None:
-    """Every yes/no question and the listed integers; never time since onset or age."""
+def test_the_monotone_questions_are_the_ones_the_content_orders() -> None:
+    """The questions whose content says which way is worse; never time since onset, age or a choice."""
     chosen = set(monotone_questions(SHIPPED))
-    booleans = {q.id for q in SHIPPED.questions if q.type == "boolean"}
-    assert booleans <= chosen
-    assert chosen - booleans == set(MONOTONE_INTEGERS) & {q.id for q in SHIPPED.questions}
-    assert not chosen & set(NOT_MONOTONE)
-    assert {"hours_since_onset", "age_years"} <= set(NOT_MONOTONE)
+    directed = {q.id for q in SHIPPED.questions if q.direction in ("yes", "higher")}
+    assert chosen == directed
+    assert not chosen & {"hours_since_onset", "age_years", "muscle", "trigger"}
+    unordered = [q for q in SHIPPED.questions if q.type != "choice" and q.direction == "none"]
+    assert all(q.worsens_note for q in unordered), "a question without a direction must say why"
 
 
 @SETTINGS

@@ -38,6 +38,7 @@ LISTS = {
     "relief.yaml": "steps",
     "prevention.yaml": "steps",
     "invariants.yaml": "invariants",
+    "conflicts.yaml": "conflicts",
 }
 
 
@@ -89,7 +90,7 @@ def mutate_in_memory(g: Guidance, mutations: list[dict[str, Any]]) -> Guidance:
         index = next(i for i, r in enumerate(rules) if r.id == mut["id"])
         rules[index] = rules[index].model_copy(update=mut["set"])
     changed = {name: tuple(values) for name, values in items.items()}
-    return dataclasses.replace(g, **changed, _engine=[])  # type: ignore[arg-type]
+    return dataclasses.replace(g, **changed)  # type: ignore[arg-type]
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -271,7 +272,7 @@ def confirm_tie(g: Guidance, fixture: dict[str, Any], check: dict[str, Any]) -> 
     for r in g.thermal_rules:
         if r.priority > tied[0].priority:
             assert not holds(g.conditions[r.id], answers)
-    reordered = dataclasses.replace(g, thermal_rules=tuple(reversed(g.thermal_rules)), _engine=[])
+    reordered = dataclasses.replace(g, thermal_rules=tuple(reversed(g.thermal_rules)))
     assert g.assess(answers).thermal.rule != reordered.assess(answers).thermal.rule
 
 
@@ -280,7 +281,16 @@ def confirm_ice_and_heat(g: Guidance, fixture: dict[str, Any], check: dict[str, 
     assert {r.advice for r in g.thermal_rules if r.id in check["rules"]} == {"ice", "heat"}
 
 
+def confirm_conflict(g: Guidance, fixture: dict[str, Any], check: dict[str, Any]) -> None:
+    """The engine really gives two items of the conflict for the counterexample."""
+    conflict = next(c for c in g.conflicts if c.id == fixture["rule"])
+    a = g.assess(check["counterexample"])
+    given = {rf.id for rf in a.red_flags} | {s.id for s in (*a.relief, *a.prevention)} | {a.thermal.rule}
+    assert len(given & set(conflict.items)) >= 2
+
+
 CONFIRM = {
+    "no_conflicts": confirm_conflict,
     "completeness": confirm_completeness,
     "no_dead_rules": confirm_dead,
     "no_masked_rules": confirm_masked,
@@ -295,7 +305,11 @@ CONFIRM = {
 def test_every_content_property_has_a_broken_fixture() -> None:
     covered = {read_fixture(p)["property"] for p in FIXTURE_FILES}
     engine_side = {"engine_agrees", "urgency_is_highest_flag"}  # broken engines, below
-    assert covered | engine_side == set(PROPERTIES)
+    # No content can break these (the decision model gates every step by
+    # construction); broken decision models and evaluators below show that
+    # verify still catches them.
+    by_construction = {"scope_no_self_care", "emergency_only_now", "interview_agrees"}
+    assert covered | engine_side | by_construction == set(PROPERTIES)
 
 
 def test_text_report_shows_counterexample_and_engine_outcome(
@@ -326,7 +340,7 @@ def test_github_format_annotates_the_rule(content_copy: Path, capsys: pytest.Cap
 
 def broken_engine(guidance: Guidance, corrupt: Any) -> Guidance:
     """A copy of the guidance whose engine alters every assessment on purpose."""
-    g = dataclasses.replace(guidance, _engine=[])
+    g = dataclasses.replace(guidance)
     assess = g.engine.assess
     g.engine.assess = lambda answers: corrupt(assess(answers))  # type: ignore[method-assign]
     return g
@@ -395,3 +409,38 @@ def test_model_counterexamples_round_trip(guidance: Guidance, model: Model) -> N
         )
 
     round_trip()
+
+
+# --- a broken decision model or interview is caught too --------------------------------
+
+
+def test_ungated_advice_is_reported(guidance: Guidance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the gates, a person out of scope and an emergency both get self-care: both are found."""
+    from kneeguide import decision
+
+    monkeypatch.setattr(decision, "_gated", lambda condition, gate, levels: condition)
+    flags = tuple(
+        rf.model_copy(update={"out_of_scope": True}) if rf.id == "possible_dvt" else rf
+        for rf in guidance.red_flags
+    )
+    report = verify(dataclasses.replace(guidance, red_flags=flags))
+    found = {c.property: c for c in report.failures}
+    assert {"scope_no_self_care", "emergency_only_now"} <= set(found)
+    scoped = guidance.engine.check(found["scope_no_self_care"].counterexample)
+    assert scoped == []
+    assert "possible_dvt" in found["scope_no_self_care"].rules
+
+
+def test_a_wrong_three_valued_evaluation_is_reported(
+    guidance: Guidance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interview evaluator that claims unanswered red flags are false is caught by the cross-check."""
+    from kneeguide import kleene, safety_proofs
+
+    def hasty(model: Any, answers: Any) -> dict[str, Any]:
+        values = kleene.evaluate_model(model, answers)
+        return {name: (False if value is None else value) for name, value in values.items()}
+
+    monkeypatch.setattr(safety_proofs, "evaluate_model", hasty)
+    report = verify(dataclasses.replace(guidance))
+    assert [c.property for c in report.failures] == ["interview_agrees"]

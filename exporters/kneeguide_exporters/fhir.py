@@ -281,26 +281,28 @@ class _Builder:
         }
 
     def folded_condition(self, rule: Rule) -> tuple[str, str]:
-        """The action's FHIRPath, with the hit policy folded in, and the same in words.
+        """The action's FHIRPath from the decision model, and the same in words.
 
-        A thermal rule applies when its own condition holds and no thermal rule
-        of higher priority holds; every other kind is selected on its own.
+        The expression is the model's definition of "this item is given"
+        with every reference expanded: the hit policy for thermal rules, the
+        gates (urgency, withholding red flags, scope) for advice.  Nothing of
+        the policy is written here again.
         """
-        from kneeguide.conditions import Not, conjoin
-
+        dm = self.g.decisions
+        tree = dm.expanded(dm.selected(rule.id))
         english = self.english(rule.id)
-        if rule.kind != "thermal":
-            return self.to_fhirpath(rule.condition), english
-        higher = self.higher_thermal(rule.id)
-        if not higher:
-            return self.to_fhirpath(rule.condition), english
-        tree = conjoin(rule.condition, *(Not(h.condition) for h in higher))
-        ids = ", ".join(h.id for h in higher)
+        clauses = []
+        if rule.kind == "thermal" and self.higher_thermal(rule.id):
+            ids = ", ".join(h.id for h in self.higher_thermal(rule.id))
+            clauses.append(f"no thermal rule of higher priority applies ({ids})")
+        gate = dm.gates.get(rule.id)
+        if gate is not None and (gate.max_urgency != "emergency" or gate.not_with or gate.in_scope_only):
+            clauses.append("its gate lets it be shown (urgency, withholding warning signs, scope)")
+        if not clauses:
+            return self.to_fhirpath(tree), english
         if _always(rule.condition):
-            words = f"no thermal rule of higher priority applies ({ids})"
-        else:
-            words = f"{english}, and no thermal rule of higher priority applies ({ids})"
-        return self.to_fhirpath(tree), words
+            return self.to_fhirpath(tree), ", and ".join(clauses)
+        return self.to_fhirpath(tree), ", and ".join([english, *clauses])
 
     def higher_thermal(self, rule_id: str) -> list[Rule]:
         ordered = [r for r in self.g.rules() if r.kind == "thermal"]

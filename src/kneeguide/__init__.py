@@ -22,6 +22,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .adaptive import Interview
     from .engine import Assessment
     from .errors import AnswersError, ContentError, KneeguideError, ReviewOverdueWarning
     from .guidance import Guidance
@@ -31,11 +32,13 @@ __all__ = [
     "Assessment",
     "ContentError",
     "Guidance",
+    "Interview",
     "KneeguideError",
     "ReviewOverdueWarning",
     "__version__",
     "assess",
     "hookimpl",
+    "interview",
     "load",
 ]
 
@@ -60,8 +63,8 @@ def load(path: str | Path | None = None) -> Guidance:
     return _load(path)
 
 
-def assess(answers: Mapping[str, object]) -> Assessment:
-    """Assess answers against the packaged guidance (loaded once per process).
+def _packaged_guidance() -> Guidance:
+    """The packaged guidance, loaded once per process.
 
     The first call loads it under a lock, so threads starting together load
     it once; later calls never reload it.
@@ -70,7 +73,17 @@ def assess(answers: Mapping[str, object]) -> Assessment:
         with _packaged_lock:
             if not _packaged:
                 _packaged.append(load())
-    return _packaged[0].assess(answers)
+    return _packaged[0]
+
+
+def assess(answers: Mapping[str, object]) -> Assessment:
+    """Assess answers against the packaged guidance (loaded once per process)."""
+    return _packaged_guidance().assess(answers)
+
+
+def interview(answers: Mapping[str, object]) -> Interview:
+    """Where an interview stands on the packaged guidance (see ``Guidance.interview``)."""
+    return _packaged_guidance().interview(answers)
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +95,10 @@ def __getattr__(name: str) -> Any:
         from . import errors
 
         return getattr(errors, name)
+    if name == "Interview":
+        from .adaptive import Interview
+
+        return Interview
     if name == "Guidance":
         from .guidance import Guidance
 

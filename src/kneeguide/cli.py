@@ -1,4 +1,4 @@
-"""The ``kneeguide`` command line: validate, verify, assess, export, formats.
+"""The ``kneeguide`` command line: validate, verify, assess, export, formats, serve.
 
 Every expected failure ends with a clear message and an exit code from
 ``ExitCode``, never a traceback.  Heavy modules are imported inside the
@@ -43,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .terminal import SafeStream
 
     real_out, real_err = sys.stdout, sys.stderr
-    sys.stdout = SafeStream(real_out, "output")  # type: ignore[assignment]
-    sys.stderr = SafeStream(real_err, "error")  # type: ignore[assignment]
+    sys.stdout = SafeStream(real_out, "output")
+    sys.stderr = SafeStream(real_err, "error")
     try:
         return _run(argv)
     finally:
@@ -169,6 +169,16 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--format", choices=("text", "json"), default="text")
     a.set_defaults(run=_assess)
 
+    iv = sub.add_parser("interview", help="where an interview stands for a partial answer set")
+    iv.add_argument(
+        "--answers", metavar="FILE", required=True, help="a JSON object of answers, or - for stdin"
+    )
+    iv.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    iv.add_argument("--format", choices=("text", "json"), default="text")
+    iv.set_defaults(run=_interview)
+
     e = sub.add_parser("export", help="export the guidance in one format, or all")
     e.add_argument("format", metavar="FORMAT", help="a format from 'kneeguide formats', or 'all'")
     e.add_argument(
@@ -194,6 +204,22 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("head", metavar="HEAD", help="a guideline folder, or a git revision (REV or REV:path)")
     d.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     d.set_defaults(run=_diff)
+
+    sv = sub.add_parser("serve", help="serve the guidance over HTTP and CDS Hooks (needs the serve extra)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    sv.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    sv.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    sv.add_argument(
+        "--max-body",
+        type=int,
+        default=64 * 1024,
+        metavar="BYTES",
+        help="largest request body (default: 65536)",
+    )
+    sv.set_defaults(run=_serve)
 
     s = sub.add_parser("schemas", help="write the JSON Schemas generated from the models")
     s.add_argument("--write", type=Path, metavar="DIR", required=True)
@@ -362,18 +388,21 @@ def _assess(args: argparse.Namespace) -> int:
 
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
-        from .interactive import ask_all
+        from .interactive import run_interview
 
-        answers: object = ask_all(guidance, sys.stdin, sys.stderr)
+        try:
+            step = run_interview(guidance, sys.stdin, sys.stderr)
+        except KeyboardInterrupt:
+            print("\nkneeguide: interrupted", file=sys.stderr)
+            return ExitCode.INTERRUPTED
+        assert step.assessment is not None  # the interview ends only when the result is settled
+        assessment = step.assessment
     else:
-        answers = _read_answers(args.answers)
-    if not isinstance(answers, dict):
-        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
-    try:
-        assessment = guidance.assess(answers)
-    except AnswersError as exc:
-        lines = [f"  {p.field}: {p.message}" for p in exc.problems]
-        raise UsageError(f"{len(lines)} bad answer(s):\n" + "\n".join(lines)) from None
+        answers = _answer_object(_read_answers(args.answers))
+        try:
+            assessment = guidance.assess(answers)
+        except AnswersError as exc:
+            raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
         text = json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
         sys.stdout.write(text + "\n")
@@ -381,6 +410,37 @@ def _assess(args: argparse.Namespace) -> int:
         from .report import assessment_text
 
         sys.stdout.write(assessment_text(guidance, assessment))
+    return ExitCode.OK
+
+
+def _answer_object(answers: object) -> dict[str, object]:
+    if not isinstance(answers, dict):
+        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
+    return answers
+
+
+def _bad_answers(exc: Any) -> str:
+    lines = [f"  {p.field}: {p.message}" for p in exc.problems]
+    return f"{len(lines)} bad answer(s):\n" + "\n".join(lines)
+
+
+def _interview(args: argparse.Namespace) -> int:
+    from .engine import AnswersError
+    from .terminal import is_utf8
+
+    guidance = _guidance_for_use(args.guidance)
+    answers = _answer_object(_read_answers(args.answers))
+    try:
+        step = guidance.interview(answers)
+    except AnswersError as exc:
+        raise UsageError(_bad_answers(exc)) from None
+    if args.format == "json":
+        text = json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
+        sys.stdout.write(text + "\n")
+    else:
+        from .report import interview_text
+
+        sys.stdout.write(interview_text(guidance, step))
     return ExitCode.OK
 
 
@@ -491,6 +551,26 @@ def _diff(args: argparse.Namespace) -> int:
         return ExitCode.INVALID
     sys.stdout.write(RENDERERS[args.format](result))
     return ExitCode.OK if result.ok else ExitCode.INVALID
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.workers < 1 or args.max_body < 1 or not 0 <= args.port <= 65535:
+        raise UsageError("--workers and --max-body must be at least 1, and --port 0..65535")
+    try:
+        from .service.server import run
+    except ImportError as exc:
+        raise UsageError(
+            f"the service needs the serve extra ({exc}): pip install 'kneeguide[serve]'"
+        ) from None
+    guidance = _guidance_for_use(args.guidance)
+    try:
+        run(guidance, args.guidance, args.host, args.port, args.workers, args.max_body)
+    except SystemExit as exc:  # uvicorn exits when it cannot start, after logging why
+        if exc.code:
+            raise UsageError(
+                f"the service could not start on {args.host}:{args.port} (see the log)"
+            ) from None
+    return ExitCode.OK
 
 
 def _schemas(args: argparse.Namespace) -> int:

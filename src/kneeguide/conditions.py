@@ -40,6 +40,7 @@ __all__ = [
     "Or",
     "QuestionSpec",
     "RedFlagRef",
+    "Ref",
     "conjoin",
     "parse",
     "questions_used",
@@ -126,6 +127,20 @@ class RedFlagRef:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A named definition of the decision model (``kneeguide.decision``), by name.
+
+    Content never writes one: the decision model builds them so that a rule
+    is written once and every later definition refers to it.  Backends that
+    can name things (Python locals, solver literals, CQL defines) render a
+    reference as that name; the others expand it first.
+    """
+
+    name: str
+    col: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class Not:
     operand: Condition
     col: int = field(default=0, compare=False)
@@ -143,7 +158,7 @@ class Or:
     col: int = field(default=0, compare=False)
 
 
-Condition: TypeAlias = Const | Flag | Compare | OneOf | RedFlagRef | Not | And | Or
+Condition: TypeAlias = Const | Flag | Compare | OneOf | RedFlagRef | Ref | Not | And | Or
 
 
 def conjoin(*conditions: Condition) -> Condition:

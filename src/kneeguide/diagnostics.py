@@ -33,6 +33,8 @@ class ExitCode(IntEnum):
     """Usage error, bad input file, an output that cannot be written, or a plugin failure."""
     INTERNAL = 3
     """An unexpected error inside kneeguide: a bug to report, never "the content is invalid"."""
+    INTERRUPTED = 130
+    """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 @dataclass(frozen=True, order=True)

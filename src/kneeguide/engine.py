@@ -30,6 +30,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from .decision import Gate
 from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
@@ -64,7 +65,8 @@ class RedFlagResult(_Out):
     urgency: Urgency
     title: str
     advice: str
-    sources: list[str]
+    sources: tuple[str, ...]
+    out_of_scope: bool = False
 
 
 class ThermalResult(_Out):
@@ -72,16 +74,16 @@ class ThermalResult(_Out):
     rule: str
     title: str
     instructions: str
-    cautions: list[str]
-    sources: list[str]
+    cautions: tuple[str, ...]
+    sources: tuple[str, ...]
 
 
 class StepResult(_Out):
     id: str
     title: str
     text: str
-    how_to: list[str]
-    sources: list[str]
+    how_to: tuple[str, ...]
+    sources: tuple[str, ...]
 
 
 class TraceEntry(_Out):
@@ -96,20 +98,22 @@ class Assessment(_Out):
 
     guidance: GuidanceRef
     urgency: Urgency
-    red_flags: list[RedFlagResult]
+    red_flags: tuple[RedFlagResult, ...]
     thermal: ThermalResult
-    relief: list[StepResult]
-    prevention: list[StepResult]
-    trace: list[TraceEntry]
+    relief: tuple[StepResult, ...]
+    prevention: tuple[StepResult, ...]
+    trace: tuple[TraceEntry, ...]
     disclaimer: str
 
 
 class Engine:
-    """The compiled form of one ``Guidance``."""
+    """The compiled form of one ``Guidance``: its decision model as one Python function."""
 
     def __init__(self, guidance: Guidance) -> None:
         g = guidance
+        model = g.decisions
         self.guidance = g
+        self.model = model
         self.ref = GuidanceRef(id=g.id, version=g.version, digest=g.digest)
         self._questions = {q.id: q for q in g.questions}
         self._required = frozenset(q.id for q in g.questions if q.required)
@@ -125,17 +129,21 @@ class Engine:
             return to_english(g.source_conditions[item_id], self._questions, titles)
 
         # Everything an answer set can select is built here, once; ``assess``
-        # only picks from these lists by the booleans ``decide`` returns.
-        self._flag_results = [
+        # only picks from these tuples by the booleans ``decide`` returns.
+        self._flag_results = tuple(
             RedFlagResult(
-                id=rf.id, urgency=rf.urgency, title=rf.title, advice=rf.advice, sources=list(rf.sources)
+                id=rf.id,
+                urgency=rf.urgency,
+                title=rf.title,
+                advice=rf.advice,
+                sources=tuple(rf.sources),
+                out_of_scope=rf.out_of_scope,
             )
             for rf in g.red_flags
-        ]
-        self._flag_ranks = [URGENCIES.index(rf.urgency) for rf in g.red_flags]
+        )
         ordered = g.thermal_by_priority()
-        self._thermal_results = [_thermal_result(tr) for tr in ordered]
-        self._chosen = [
+        self._thermal_results = tuple(_thermal_result(tr) for tr in ordered)
+        self._chosen = tuple(
             TraceEntry(
                 rule=tr.id,
                 kind="thermal",
@@ -143,42 +151,61 @@ class Engine:
                 why=f"chosen ({tr.advice}, priority {tr.priority}): {english(tr.id)}",
             )
             for tr in ordered
-        ]
+        )
         # "Applies but lost to a higher rule" entries depend on the pair of
         # rules, so they are built the first time a pair occurs, not ahead:
         # ahead would be quadratic in the number of thermal rules.
         self._ordered = ordered
         self._masked: dict[tuple[int, int], TraceEntry] = {}
-        self._relief_results = [_step_result(st) for st in g.relief]
-        self._prevention_results = [_step_result(st) for st in g.prevention]
+        self._relief_results = tuple(_step_result(st) for st in g.relief)
+        self._prevention_results = tuple(_step_result(st) for st in g.prevention)
         # (not fired, fired) trace entries for every rule, in ``rules()`` order.
         self._entries: list[tuple[TraceEntry, TraceEntry]] = []
         for rule in g.rules():
             text = english(rule.id)
             kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
             yes, no = _WHY[rule.kind]
+            gate = model.gates.get(rule.id)
+            withheld = _gate_words(gate, titles) if gate is not None else ""
             self._entries.append(
                 (
-                    TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}"),
+                    TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
                     TraceEntry(rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
                 )
             )
-        self._decide = self._compile([rule.condition for rule in g.rules()])
+        self.outputs = tuple(model.outputs())
+        """The definitions ``decide`` returns, in order (``DecisionModel.outputs``)."""
+        self._decide = self._compile()
         self._valid = self._compile_validator()
         n_flags, n_thermal, n_relief = len(g.red_flags), len(ordered), len(g.relief)
+        n_steps = n_relief + len(g.prevention)
+        self._level_slice = slice(n_flags + n_thermal + n_steps + n_thermal, None)
         self._thermal_slice = slice(n_flags, n_flags + n_thermal)
         self._relief_slice = slice(n_flags + n_thermal, n_flags + n_thermal + n_relief)
-        self._prevention_slice = slice(n_flags + n_thermal + n_relief, None)
+        self._prevention_slice = slice(n_flags + n_thermal + n_relief, n_flags + n_thermal + n_steps)
+        self._applies_slice = slice(n_flags + n_thermal + n_steps, n_flags + n_thermal + n_steps + n_thermal)
         self._n_flags = n_flags
+        self._n_selected = n_flags + n_thermal + n_steps
 
-    def _compile(self, conditions: Sequence[Any]) -> Callable[[Mapping[str, object]], tuple[bool, ...]]:
+    def _compile(self) -> Callable[[Mapping[str, object]], tuple[bool, ...]]:
+        """``decide(answers)``: every output of the decision model, then the urgency levels.
+
+        Each definition becomes one local, in the model's dependency order,
+        so a rule used by others (a red flag, "urgency is at least urgent")
+        is evaluated once per call.
+        """
+        model = self.model
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
+        local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
         lines = ["def decide(a):"]
         for qid, var in names.items():
             getter = f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]"
             lines.append(f"    {var} = {getter}")
-        body = ",\n        ".join(to_python(c, names.__getitem__) for c in conditions)
-        lines.append(f"    return (\n        {body},\n    )")
+        for d in model.definitions:
+            lines.append(f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}")
+        levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
+        body = ", ".join(local[n] for n in (*self.outputs, *levels))
+        lines.append(f"    return ({body},)")
         decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = _define(
             "\n".join(lines), "decide", f"<kneeguide rules {self.guidance.id}>"
         )
@@ -232,8 +259,12 @@ class Engine:
         self._masked[j, winner] = entry
         return entry
 
-    def check(self, answers: object) -> list[AnswerProblem]:
-        """Every problem with ``answers``; empty when they may be assessed."""
+    def check(self, answers: object, *, partial: bool = False) -> list[AnswerProblem]:
+        """Every problem with ``answers``; empty when they may be assessed.
+
+        ``partial`` allows unanswered questions (the interview); every answer
+        given is still checked as strictly.
+        """
         if not isinstance(answers, Mapping):
             return [
                 AnswerProblem(
@@ -245,17 +276,18 @@ class Engine:
         for key, value in answers.items():
             check = checks.get(key)
             if check is None:
-                problems.append(AnswerProblem(field=str(key), message="unknown question id"))
+                problems.append(AnswerProblem(field=_field(key), message="unknown question id"))
                 continue
             message = check(value)
             if message is not None:
                 problems.append(AnswerProblem(field=key, message=message))
-        missing = self._required.difference(answers)
+        missing = () if partial else self._required.difference(answers)
         for key in sorted(missing):
             problems.append(AnswerProblem(field=key, message="missing: this question must be answered"))
         return problems
 
     def assess(self, answers: Mapping[str, object]) -> Assessment:
+        answers = snapshot(answers)
         try:
             ok = self._valid(answers)
         except (KeyError, TypeError):  # a required answer is missing, or an odd value
@@ -264,26 +296,33 @@ class Engine:
             problems = self.check(answers)
             if problems:
                 raise AnswersError(problems)
-        fired = self._decide(answers)
+        return self.result(self._decide(answers))
+
+    def result(self, fired: Sequence[bool]) -> Assessment:
+        """The assessment for the values of ``decide``'s outputs (also the interview's, once decided)."""
         n_flags = self._n_flags
-        trace = [entry[hit] for entry, hit in zip(self._entries, fired, strict=True)]
-        red_flags = [r for r, hit in zip(self._flag_results, fired, strict=False) if hit]
-        level = max([k for k, hit in zip(self._flag_ranks, fired, strict=False) if hit], default=0)
-        matched = fired[self._thermal_slice]
-        if True not in matched:
+        trace = [entry[hit] for entry, hit in zip(self._entries, fired, strict=False)]
+        red_flags = tuple(r for r, hit in zip(self._flag_results, fired, strict=False) if hit)
+        levels = fired[self._level_slice]
+        level = sum(1 for hit in levels if hit)
+        decides = fired[self._thermal_slice]
+        if True not in decides:  # validate makes this impossible; content built in memory may not be
             raise RuntimeError(
                 f"no thermal rule applies to these answers in {self.guidance.id} "
-                f"{self.guidance.version}: the content is incomplete (run kneeguide verify)"
+                f"{self.guidance.version}: the content is incomplete (run kneeguide validate and verify)"
             )
-        winner = matched.index(True)
+        winner = decides.index(True)
         trace[n_flags + winner] = self._chosen[winner]
-        for j in range(winner + 1, len(matched)):
-            if matched[j]:
+        applies = fired[self._applies_slice]
+        for j in range(winner + 1, len(applies)):
+            if applies[j]:
                 trace[n_flags + j] = self._masked.get((j, winner)) or self._mask(j, winner)
-        relief = [r for r, hit in zip(self._relief_results, fired[self._relief_slice], strict=True) if hit]
-        prevention = [
+        relief = tuple(
+            r for r, hit in zip(self._relief_results, fired[self._relief_slice], strict=True) if hit
+        )
+        prevention = tuple(
             r for r, hit in zip(self._prevention_results, fired[self._prevention_slice], strict=True) if hit
-        ]
+        )
         return _construct(
             {
                 "guidance": self.ref,
@@ -292,10 +331,37 @@ class Engine:
                 "thermal": self._thermal_results[winner],
                 "relief": relief,
                 "prevention": prevention,
-                "trace": trace,
+                "trace": tuple(trace),
                 "disclaimer": self.guidance.metadata.disclaimer,
             }
         )
+
+
+def snapshot(answers: Mapping[str, object]) -> Mapping[str, object]:
+    """One read of the answers, so that what is checked is exactly what is decided.
+
+    A plain dict is copied (another thread may change it between the check
+    and the decision); any other mapping is read once through ``items()``, so
+    a ``__getitem__`` that disagrees with it cannot change the outcome.
+    Anything else is passed on for ``check`` to refuse.
+    """
+    if type(answers) is dict:
+        return answers.copy()
+    if isinstance(answers, Mapping):
+        return dict(answers.items())
+    return answers
+
+
+def _gate_words(gate: Gate, titles: Mapping[str, str]) -> str:
+    """The trace's words for when a piece of advice is withheld whatever its condition says."""
+    parts = []
+    if gate.max_urgency != "emergency":
+        parts.append(f"shown only when the urgency is at most {gate.max_urgency}")
+    if gate.not_with:
+        parts.append("not with " + ", ".join(repr(titles.get(f, f)) for f in gate.not_with))
+    if gate.in_scope_only:
+        parts.append("not for people this guide is not written for")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 _GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len}
@@ -372,7 +438,7 @@ def _checker(
             if type(v) is not int:
                 return f"expected a whole number, got {_show(v)}"
             if v < low or v > high:
-                return f"{v} is out of range ({low}..{high})"
+                return f"{_show(v)} is out of range ({low}..{high})"
             return None
 
         return check_int
@@ -387,6 +453,21 @@ def _checker(
     return check_choice
 
 
+def _field(key: object) -> str:
+    """A question id as a field name; a key that cannot even be shown is described instead."""
+    if isinstance(key, str):
+        return key
+    try:
+        return _show(key)
+    except Exception:  # a hostile key whose repr raises: the field is still named, never crashes
+        return f"(a key of type {type(key).__name__})"
+
+
 def _show(value: object) -> str:
-    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, int) and value.bit_length() > 128:
+        text = f"a whole number of about {int(value.bit_length() * 0.30103)} digits"
+    else:
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .conditions import Condition, QuestionSpec
 from .models import (
+    Conflict,
     Invariant,
     Metadata,
     Question,
@@ -24,6 +25,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .adaptive import Interview
+    from .decision import DecisionModel
     from .engine import Assessment, Engine
 
 __all__ = ["Guidance", "Rule"]
@@ -57,6 +60,9 @@ class Guidance:
     sources: Mapping[str, Source]
     invariants: tuple[Invariant, ...]
     hazards: tuple[Any, ...]
+    conflicts: tuple[Conflict, ...]
+    ask_order: tuple[str, ...]
+    """Question ids in the order an interview asks them (warning signs first)."""
     conditions: Mapping[str, Condition]
     """The resolved condition tree of every red flag, rule, step and invariant."""
     source_conditions: Mapping[str, Condition]
@@ -64,7 +70,18 @@ class Guidance:
     data: Mapping[str, Any]
     """The raw content of each file, keyed by file name (for exports and diffs)."""
     digest: str
-    _engine: list[Engine] = field(default_factory=list, repr=False)
+    # Caches, not content: ``dataclasses.replace`` gives a copy fresh ones.
+    _engine: list[Engine] = field(default_factory=list, init=False, repr=False)
+    _decisions: list[DecisionModel] = field(default_factory=list, init=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the content, not the compiled functions: a copy rebuilds them on first use."""
+        state = dict(self.__dict__)
+        state["_engine"] = []
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def id(self) -> str:
@@ -93,6 +110,15 @@ class Guidance:
                 yield Rule(st.id, kind, self.conditions[st.id], st)
 
     @property
+    def decisions(self) -> DecisionModel:
+        """The decision model every backend reads (built on first use, then kept)."""
+        if not self._decisions:
+            from .decision import build
+
+            self._decisions.append(build(self))
+        return self._decisions[0]
+
+    @property
     def engine(self) -> Engine:
         if not self._engine:
             from .engine import Engine
@@ -106,6 +132,16 @@ class Guidance:
         Raises ``AnswersError`` listing every bad, unknown or missing answer.
         """
         return self.engine.assess(answers)
+
+    def interview(self, answers: Mapping[str, object]) -> Interview:
+        """Where an interview stands after a partial answer set (see ``kneeguide.interview``).
+
+        Raises ``AnswersError`` for wrong types, unknown ids and out-of-range
+        values, exactly as ``assess`` does; unanswered questions are allowed.
+        """
+        from .adaptive import interview
+
+        return interview(self, answers)
 
 
 def spec_of(q: Question) -> QuestionSpec:

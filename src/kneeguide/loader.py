@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import conditions as cond
 from . import textcheck
+from .decision_checks import check_decisions
 from .diagnostics import Diagnostic, format_path
 from .errors import ContentError, ReviewOverdueWarning
 from .guidance import Guidance, spec_of
@@ -37,6 +38,7 @@ from .models import (
     FILES,
     ITEM_LISTS,
     SCHEMA_NAMES,
+    ConflictsFile,
     GuidelineFile,
     HazardsFile,
     InvariantsFile,
@@ -352,6 +354,8 @@ class _Checker:
         sources = self.model(SourcesFile, "sources.yaml").sources
         invariants = self.model(InvariantsFile, "invariants.yaml").invariants
         hazards = self.model(HazardsFile, "hazards.yaml").hazards
+        conflicts = self.model(ConflictsFile, "conflicts.yaml").conflicts
+        ask_order = self.model(QuestionsFile, "questions.yaml").ask_order
 
         self.check_unique_ids()
         self.check_questions()
@@ -399,6 +403,18 @@ class _Checker:
             parsed[item_id] = tree
 
         resolved = self.resolve_references(parsed, located)
+        check_decisions(
+            self,
+            questions=questions,
+            ask_order=ask_order,
+            red_flags=red_flags,
+            thermal=thermal.rules,
+            steps={"relief.yaml": relief, "prevention.yaml": prevention},
+            conflicts=conflicts,
+            hazards=hazards,
+            invariants=invariants,
+            conditions=parsed,
+        )
         self.check_thermal(thermal)
         self.check_sources()
         self.check_references()
@@ -422,6 +438,8 @@ class _Checker:
             sources={s.id: s for s in sources},
             invariants=tuple(invariants),
             hazards=tuple(hazards),
+            conflicts=tuple(conflicts),
+            ask_order=tuple(ask_order),
             conditions=resolved,
             source_conditions=parsed,
             data=data,

@@ -20,6 +20,8 @@ __all__ = [
     "Caution",
     "ChangeLogEntry",
     "Choice",
+    "Conflict",
+    "ConflictsFile",
     "GuidelineFile",
     "Hazard",
     "HazardsFile",
@@ -57,6 +59,13 @@ ConditionText = Annotated[
 SourceIds = Annotated[list[Id], Field(min_length=1, description="Ids from sources.yaml.")]
 SemVer = Annotated[str, StringConstraints(pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")]
 Urgency = Literal["self_care", "soon", "urgent", "emergency"]
+SelfCareUrgency = Annotated[
+    Literal["self_care", "soon", "urgent"],
+    Field(
+        description="The highest urgency of the result at which this advice may be shown. "
+        "An emergency result shows only what to do now, so no step may go that high."
+    ),
+]
 Advice = Literal["ice", "heat", "none"]
 
 URGENCIES: tuple[Urgency, ...] = ("self_care", "soon", "urgent", "emergency")
@@ -157,10 +166,30 @@ class Question(_Model):
         "when the answer is yes, e.g. 'the knee is swollen'.",
     )
     when_no: Text | None = Field(default=None, description="Yes/no questions: the clause for a no.")
+    worsens: Literal["yes", "higher", "none"] | None = Field(
+        default=None,
+        description="Which answer is the worse finding, so that verify proves urgency never "
+        "falls as it worsens: 'yes' (the default for yes/no questions), 'higher' (integer "
+        "questions), or 'none' with a 'worsens_note' saying why the answer has no order.",
+    )
+    worsens_note: Text | None = Field(
+        default=None, description="Why a question with worsens: none has no direction of severity."
+    )
+
+    @property
+    def direction(self) -> str:
+        """The direction of severity, with the default for yes/no questions filled in."""
+        if self.worsens is not None:
+            return self.worsens
+        return "yes" if self.type == "boolean" else "none"
 
 
 class QuestionsFile(_Model):
     questions: list[Question] = Field(min_length=1)
+    ask_order: list[Id] = Field(
+        min_length=1,
+        description="Every question id once, in the order an interview asks them: the warning signs first.",
+    )
 
 
 # --- red_flags.yaml ---------------------------------------------------------------
@@ -174,6 +203,11 @@ class RedFlag(_Model):
     advice: Text = Field(description="What the person should do, in plain words.")
     clinician_note: Text
     sources: SourceIds
+    out_of_scope: bool = Field(
+        default=False,
+        description="The person is outside the guide's intended use (a scope exclusion): "
+        "when it fires, no self-care step and no ice or heat is shown.",
+    )
 
 
 class RedFlagsFile(_Model):
@@ -198,6 +232,19 @@ class ThermalRule(_Model):
     cautions: list[Caution] = Field(default_factory=list)
     rationale: Text = Field(description="Why this rule exists, for clinicians.")
     sources: SourceIds
+    max_urgency: Urgency = Field(
+        description="The highest urgency of the result at which this rule may decide; "
+        "only rules advising neither ice nor heat may go up to emergency."
+    )
+    not_with: list[Id] = Field(
+        default_factory=list,
+        description="Red flags that withhold this rule whatever the urgency.",
+    )
+    for_whom: Text | None = Field(
+        default=None,
+        description="Who this is for, in plain words for patient materials "
+        "(needed when the condition is not 'true').",
+    )
 
     @property
     def cited(self) -> list[str]:
@@ -225,6 +272,16 @@ class Step(_Model):
     evidence: Literal["moderate", "low", "very_low", "expert_opinion"]
     evidence_note: Text | None = None
     sources: SourceIds
+    max_urgency: SelfCareUrgency
+    not_with: list[Id] = Field(
+        default_factory=list,
+        description="Red flags that withhold this advice whatever the urgency.",
+    )
+    for_whom: Text | None = Field(
+        default=None,
+        description="Who this is for, in plain words for patient materials "
+        "(needed when the condition is not 'true').",
+    )
 
 
 class StepsFile(_Model):
@@ -284,10 +341,31 @@ class Hazard(_Model):
         min_length=1, description="Ids of the red flags, rules, steps or invariants."
     )
     verification: Text
+    checked_by: list[Id] = Field(
+        min_length=1,
+        description="What checks the control on every release: invariant or conflict ids, or "
+        "verify property names (see docs/verify.md). A hazard nothing checks is an error.",
+    )
 
 
 class HazardsFile(_Model):
     hazards: list[Hazard] = Field(min_length=1)
+
+
+# --- conflicts.yaml ---------------------------------------------------------------
+
+
+class Conflict(_Model):
+    id: Id
+    items: list[Id] = Field(
+        min_length=2, description="Red flags, thermal rules or steps that must never be shown together."
+    )
+    reason: Text
+    sources: SourceIds
+
+
+class ConflictsFile(_Model):
+    conflicts: list[Conflict] = Field(min_length=1)
 
 
 FILES: dict[str, type[_Model]] = {
@@ -300,6 +378,7 @@ FILES: dict[str, type[_Model]] = {
     "sources.yaml": SourcesFile,
     "invariants.yaml": InvariantsFile,
     "hazards.yaml": HazardsFile,
+    "conflicts.yaml": ConflictsFile,
 }
 """Every file of a guidance folder and the model that describes it."""
 
@@ -312,6 +391,7 @@ ITEM_LISTS: dict[str, str] = {
     "sources.yaml": "sources",
     "invariants.yaml": "invariants",
     "hazards.yaml": "hazards",
+    "conflicts.yaml": "conflicts",
 }
 """The files that hold a list of items with ids, and the key of that list."""
 

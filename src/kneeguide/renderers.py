@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, RedFlagRef
+from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, RedFlagRef, Ref
 from .models import Question
 
 __all__ = ["fhirpath_string", "to_english", "to_fhirpath", "to_python"]
@@ -20,8 +20,14 @@ __all__ = ["fhirpath_string", "to_english", "to_fhirpath", "to_python"]
 # --- Python ------------------------------------------------------------------
 
 
-def to_python(node: Condition, var: Callable[[str], str]) -> str:
-    """A Python expression; ``var(question_id)`` names the local holding its answer."""
+def to_python(node: Condition, var: Callable[[str], str], ref: Callable[[str], str] | None = None) -> str:
+    """A Python expression; ``var(question_id)`` names the local holding its answer.
+
+    ``ref(name)`` names the local holding a decision-model definition; without
+    it a ``Ref`` cannot be rendered.
+    """
+    if isinstance(node, Ref) and ref is not None:
+        return ref(node.name)
     if isinstance(node, Const):
         return "True" if node.value else "False"
     if isinstance(node, Flag):
@@ -32,11 +38,11 @@ def to_python(node: Condition, var: Callable[[str], str]) -> str:
         choices = ", ".join(repr(str(c)) for c in sorted(set(node.choices)))
         return f"({var(node.question)} in ({choices},))"
     if isinstance(node, Not):
-        return f"(not {to_python(node.operand, var)})"
+        return f"(not {to_python(node.operand, var, ref)})"
     if isinstance(node, And):
-        return "(" + " and ".join(to_python(c, var) for c in node.operands) + ")"
+        return "(" + " and ".join(to_python(c, var, ref) for c in node.operands) + ")"
     if isinstance(node, Or):
-        return "(" + " or ".join(to_python(c, var) for c in node.operands) + ")"
+        return "(" + " or ".join(to_python(c, var, ref) for c in node.operands) + ")"
     raise TypeError(f"cannot render {type(node).__name__} as Python; resolve references first")
 
 

@@ -8,15 +8,17 @@ sources behind every piece of advice.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .models import URGENCIES
 
 if TYPE_CHECKING:
+    from .adaptive import Interview
     from .engine import Assessment
     from .guidance import Guidance
 
-__all__ = ["assessment_text"]
+__all__ = ["assessment_text", "interview_text"]
 
 HEADLINES = {
     "emergency": "EMERGENCY: call emergency services now (999 in the UK, 911 in the US).",
@@ -35,7 +37,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 def assessment_text(guidance: Guidance, a: Assessment) -> str:
     cited: list[str] = []
 
-    def cite(ids: list[str]) -> str:
+    def cite(ids: Sequence[str]) -> str:
         for s in ids:
             if s not in cited:
                 cited.append(s)
@@ -72,3 +74,19 @@ def assessment_text(guidance: Guidance, a: Assessment) -> str:
     out.append(_wrap(a.disclaimer, ""))
     out.append(f"({a.guidance.id} {a.guidance.version})")
     return "\n".join(out) + "\n"
+
+
+def interview_text(guidance: Guidance, step: Interview) -> str:
+    """An interview step in words: the result once settled, else what to ask next."""
+    if step.assessment is not None:
+        return assessment_text(guidance, step.assessment)
+    lines = [
+        f"{len(step.next_questions)} more question(s) can change the result "
+        f"({step.answered} answered). Ask next:",
+        "",
+    ]
+    for n, q in enumerate(step.next_questions, 1):
+        lines.append(_wrap(f"{n}. {q.text} [{q.id}]", ""))
+    if step.urgency_at_least != "self_care":
+        lines += ["", _wrap(f"Already certain: {HEADLINES[step.urgency_at_least]}", "")]
+    return "\n".join(lines) + "\n"

@@ -30,14 +30,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, questions_used, thresholds
+from . import safety_proofs
+from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, Ref, questions_used, thresholds
 from .guidance import Guidance
 from .models import URGENCIES, Question
 from .renderers import to_english
 
 __all__ = [
-    "MONOTONE_INTEGERS",
-    "NOT_MONOTONE",
     "PROPERTIES",
     "Check",
     "Decisions",
@@ -50,43 +49,16 @@ __all__ = [
 
 # --- what may only push urgency up ------------------------------------------------------
 
-MONOTONE_INTEGERS: Mapping[str, str] = {
-    "pain_score": "worse pain is never a reason for less urgent care",
-    "episode_minutes": "a longer spasm is never a reason for less urgent care",
-    "weeks_with_symptoms": "symptoms that have kept coming back for longer are never less worrying",
-}
-"""Integer questions along which urgency may only rise, with the reason."""
-
-NOT_MONOTONE: Mapping[str, str] = {
-    "hours_since_onset": (
-        "time since onset is not a scale of severity: some warning signs and advice belong "
-        "to the first hours or days after an injury (ice in the first 72 hours), so a rule "
-        "may rightly stop applying as time passes"
-    ),
-    "age_years": (
-        "age changes which causes are likely, not how severe a finding is; a guideline may "
-        "rightly treat children, adults and older adults differently in either direction"
-    ),
-}
-"""Questions deliberately left out of the monotonicity proof, with the reason.
-
-Every yes/no question is monotone: the question set words each one so that
-"yes" reports a finding or a risk factor, so answering yes must never make
-care less urgent.  Choice questions have no order and are never monotone.
-"""
-
 
 def monotone_questions(guidance: Guidance) -> list[str]:
     """The questions along which urgency may only rise, in question-set order.
 
-    The one definition used by ``verify`` and by the property tests.
+    Which direction is worse is content (``worsens`` on each question, yes
+    for yes/no questions unless it says otherwise), so a renamed or added
+    question is proved like the others.  The one definition used by
+    ``verify`` and by the property tests.
     """
-    return [
-        q.id
-        for q in guidance.questions
-        if q.id not in NOT_MONOTONE
-        and (q.type == "boolean" or (q.type == "integer" and q.id in MONOTONE_INTEGERS))
-    ]
+    return [q.id for q in guidance.questions if q.direction != "none"]
 
 
 PROPERTIES: Mapping[str, str] = {
@@ -106,6 +78,20 @@ PROPERTIES: Mapping[str, str] = {
         "answering yes to a yes/no question, or raising {integers}, never lowers the urgency"
     ),
     "invariant": "the declared safety invariant holds for every valid answer set",
+    "scope_no_self_care": (
+        "whenever a scope exclusion fires (a person the guide is not written for), no relief or "
+        "prevention step and no ice or heat is given"
+    ),
+    "emergency_only_now": (
+        "an emergency result gives only what to do now: no relief or prevention step, no ice or heat"
+    ),
+    "no_conflicts": "no valid answer set is given two items of a declared conflict",
+    "interview_agrees": (
+        "for every valid answer set and every set of unanswered questions, whatever the interview "
+        "takes as settled (each red flag, urgency level, thermal rule and step) is what assess "
+        "decides once every answer is in, so 'complete' and 'emergency' agree with assess and the "
+        "certain urgency never exceeds the final one"
+    ),
     "urgency_is_highest_flag": (
         "the engine's urgency is the highest urgency of the red flags that fired "
         "(checked by running the engine on every witness answer set the proofs produced)"
@@ -330,6 +316,8 @@ class Model:
             return f"(and {' '.join(self.encode(c, prime) for c in node.operands)} true)"
         if isinstance(node, Or):
             return f"(or {' '.join(self.encode(c, prime) for c in node.operands)} false)"
+        if isinstance(node, Ref):
+            return f"|def:{node.name}|"
         raise TypeError(f"cannot encode {type(node).__name__}; resolve references first")
 
     def domain_text(self, prime: str | None = None) -> str:
@@ -398,23 +386,36 @@ class Model:
 
     @property
     def full(self) -> Any:
-        """A solver with every rule's "fires" literal, the hit policy and the urgency."""
+        """A solver with every definition of the decision model, each one literal.
+
+        ``def:<name>`` holds exactly when the definition does; the literals
+        the properties ask about are aliases of them: ``fires:<id>`` (a red
+        flag fires, a step is shown, a thermal rule applies, an invariant's
+        'when' holds), ``decides:<id>``, ``urgency:<level>``, ``advice:<a>``.
+        The hit policy, the urgency levels and the gates are read from the
+        decision model, never written here again.
+        """
         if self._full is None:
-            g = self.guidance
-            text = [f"(assert (= |fires:{i}| {t}))" for i, t in self.text.items()]
-            higher = "false"
-            for n, group in enumerate(self.groups):
-                text += [f"(assert (= |decides:{r}| (and |fires:{r}| (not {higher}))))" for r in group]
-                fires = " ".join(f"|fires:{r}|" for r in group)
-                text.append(f"(assert (= |above:{n}| (or {higher} {fires})))")
-                higher = f"|above:{n}|"
-            text.append(f"(assert (= |any-thermal| {higher}))")
+            g, dm = self.guidance, self.guidance.decisions
+            text = [f"(assert (= |def:{d.name}| {self.encode(d.expr)}))" for d in dm.definitions]
+            for f in dm.red_flags:
+                text.append(f"(assert (= |fires:{f}| |def:{dm.fires(f)}|))")
+            for r in dm.thermal:
+                text.append(f"(assert (= |fires:{r}| |def:{dm.applies(r)}|))")
+                text.append(f"(assert (= |decides:{r}| |def:{dm.decides(r)}|))")
+            for st in (*dm.relief, *dm.prevention):
+                text.append(f"(assert (= |fires:{st}| |def:{dm.shown(st)}|))")
+            for inv in g.invariants:
+                text.append(f"(assert (= |fires:{inv.id}| {self.text[inv.id]}))")
+            for n in range(len(self.groups)):
+                text.append(f"(assert (= |above:{n}| |def:above:{n}|))")
+            last = f"|def:above:{len(self.groups) - 1}|" if self.groups else "false"
+            text.append(f"(assert (= |any-thermal| {last}))")
             for advice in ("ice", "heat", "none"):
                 wins = " ".join(f"|decides:{r.id}|" for r in g.thermal_rules if r.advice == advice)
                 text.append(f"(assert (= |advice:{advice}| (or {wins} false)))")
             for level in range(1, len(URGENCIES)):
-                flags = " ".join(f"|fires:{f}|" for f, lv in self.flag_level.items() if lv >= level)
-                text.append(f"(assert (= |urgency:{level}| (or {flags} false)))")
+                text.append(f"(assert (= |urgency:{level}| |def:{dm.urgency_at_least(level)}|))")
             self._full = self.solver()
             self._full.add(*self.parse("".join(text), ["any-thermal"]))
         return self._full
@@ -654,63 +655,60 @@ class _Verifier:
         self.escalation()
         self.monotonicity()
         self.invariants()
+        safety_proofs.gated_advice(self)
+        safety_proofs.conflicts(self)
+        safety_proofs.interview_soundness(self)
         self.engine_agreement()
         return self.checks
 
     def thermal_walk(self) -> None:
-        """Completeness, and which thermal rules can decide, in one pass.
-
-        One solver walks the rules from the highest priority down.  Before a
-        group of equal priority is asked about, the negation of every higher
-        rule is asserted, so "can this rule decide?" is one check of its
-        condition; after the last rule, "is any answer set left?" is the
-        completeness question.
-        """
+        """Completeness, and which thermal rules can decide, asked of the decision model."""
         m, z3 = self.m, self.m.z3
-        walk = m.solver()
-        n = sum(len(g) for g in m.groups)
-        every = max(1, -(-n // self.budget))
         self.decides: dict[str, bool] = {}
-        index = 0
-        for group in m.groups:
-            for rid in group:
-                self.decides[rid] = walk.check(m.cond[rid]) == z3.sat
-                if self.decides[rid] and index % every == 0:
-                    self.sample(walk.model())
-                index += 1
-            walk.add(*[z3.Not(m.cond[rid]) for rid in group])
+        every = max(1, -(-len(self.g.thermal_rules) // self.budget))
+        for index, rid in enumerate(self.g.decisions.thermal):
+            found = m.witness(m.full, m.decides(rid), shrink=False)
+            self.decides[rid] = found is not None
+            if found is not None and index % every == 0:
+                self.sample(found)
         start = len(self.checks)
-        model = m.witness(walk)
+        model = m.witness(m.full, z3.Not(m.atom("any-thermal")))
         if model is not None:
             self.fail(
                 "completeness",
                 [],
                 "no thermal rule applies to this answer set, so there is no ice or heat advice to "
-                "give (the engine refuses it); widen a condition or add a lowest-priority rule with "
-                "condition 'true'",
+                "give; widen a condition or add a lowest-priority rule with condition 'true'",
                 m.answers(model),
             )
         self.settle("completeness", start)
 
     def dead_rules(self) -> None:
+        """Every rule can be given (after its gate), every invariant's 'when' can hold."""
         m = self.m
         start = len(self.checks)
         masked: dict[str, Any] = {}
         for rule in self.rules:
             if rule.kind == "thermal" and self.decides[rule.id]:
                 continue
-            found = m.witness(m.small, m.cond[rule.id], shrink=False)
+            found = m.witness(m.full, m.fires(rule.id), shrink=False)
             if found is not None:
                 if rule.kind == "thermal":
                     masked[rule.id] = found
                 else:
                     self.sample(found)
                 continue
+            raw = m.holds(m.small, m.cond[rule.id])
+            why = (
+                ", but its gate withholds it whenever its condition holds (max_urgency, not_with or scope)"
+                if raw
+                else self.conflict(rule.condition)
+            )
             self.fail(
                 "no_dead_rules",
                 [rule.id],
                 f"{_KIND_NAMES[rule.kind]} {rule.id!r} can never apply: no valid answer set meets "
-                f"its condition ({_flat(rule.item.condition)}){self.conflict(rule.condition)}",
+                f"its condition ({_flat(rule.item.condition)}){why}",
             )
         for inv in self.g.invariants:
             if not m.holds(m.small, m.cond[inv.id]):
@@ -722,11 +720,11 @@ class _Verifier:
                 )
         self.settle("no_dead_rules", start)
         start = len(self.checks)
-        for rid, found in masked.items():
-            self.masked(rid, found)
+        for rid in masked:
+            self.masked(rid)
         self.settle("no_masked_rules", start)
 
-    def masked(self, rid: str, found: Any) -> None:
+    def masked(self, rid: str) -> None:
         """Report a thermal rule that can apply but never decides, and what hides it.
 
         The rules that hide it are found by asking for an answer set where it
@@ -738,27 +736,26 @@ class _Verifier:
         priority = self.priority[rid]
         detailed = self.masked_count < DETAILED_MASKED
         self.masked_count += 1
-        shrunk = m.witness(m.small, m.cond[rid]) if detailed else found
+        shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
         if shrunk is None:
             return
         first = m.answers(shrunk)
         cover: list[str] = []
-        m.small.push()
-        m.small.add(m.cond[rid])
-        model, answers = shrunk, first
+        m.full.push()
+        m.full.add(m.fires(rid))
+        model = shrunk
         while True:
-            winner = self.winner(model, answers)
+            winner = next((r for r in self.g.decisions.thermal if m.truth(model, m.decides(r))), None)
             if winner is None or winner in cover or self.priority[winner] <= priority:
-                break  # cannot happen when the walk is right; the engine check would say so
+                break  # cannot happen when the model is right; the engine check would say so
             cover.append(winner)
             if not detailed:
                 break
-            m.small.add(z3.Not(m.cond[winner]))
-            if m.small.check() != z3.sat:
+            m.full.add(z3.Not(m.fires(winner)))
+            if m.full.check() != z3.sat:
                 break
-            model = m.small.model()
-            answers = m.answers(model)
-        m.small.pop()
+            model = m.full.model()
+        m.full.pop()
         hides = (
             f"{_names(cover)} of higher priority applies too"
             if detailed
@@ -774,19 +771,6 @@ class _Verifier:
             "narrow the higher rules, or raise its priority",
             first,
         )
-
-    def winner(self, model: Any, answers: Mapping[str, object]) -> str | None:
-        """The thermal rule that decides in ``model``: the engine's pick, confirmed in the model."""
-        try:
-            pick: str | None = self.g.assess(answers).thermal.rule
-        except Exception:  # an incomplete rule set: fall back to searching the model
-            pick = None
-        if pick is not None and self.m.truth(model, self.m.cond[pick]):
-            return pick
-        for rule in self.g.thermal_by_priority():
-            if self.m.truth(model, self.m.cond[rule.id]):
-                return rule.id
-        return None
 
     def conflict(self, node: Condition) -> str:
         """Which parts of a contradictory condition rule each other out."""
@@ -1013,7 +997,11 @@ class _Verifier:
                 claims[lit.get_id()] = (what, rule.id)
                 lits.append(lit)
             if not m.check(m.full, *fixed, *lits):
-                core = [claims[c.get_id()] for c in m.full.unsat_core() if c.get_id() in claims]
+                # The answers fix every literal, so each claim in the core is
+                # checked on its own: the core alone may also name claims that
+                # are right but linked to a wrong one (through a gate).
+                suspects = [c for c in m.full.unsat_core() if c.get_id() in claims]
+                core = [claims[c.get_id()] for c in suspects if not m.check(m.full, *fixed, c)]
                 kinds = sorted({what for what, _ in core}) or ["decisions"]
                 self.fail(
                     "engine_agrees",

@@ -1,0 +1,350 @@
+"""CDS Hooks 2.0: the guidance as a ``patient-view`` service that EHRs call.
+
+Discovery (``GET /cds-services``) offers one service per guidance, with a
+prefetch template that asks the EHR for the patient's latest completed
+QuestionnaireResponse to the guidance's exported Questionnaire.  A call
+(``POST /cds-services/{id}``) reads that response from ``prefetch``; when the
+EHR sent no prefetch but gave its FHIR server and a bearer token, the same
+search is made against the server.  The answers are assessed and returned as
+one card for clinicians: the urgency as the card's indicator, the clinician
+notes of the red flags that fired, links to the sources, and a suggestion to
+record the plan as a draft CarePlan.  No response to assess is not an error:
+the answer is ``{"cards": []}``.
+
+Card ids are derived from the request's ``hookInstance`` and the guidance
+digest, so the same call always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..engine import AnswersError
+from ..responses import answers_from_response, questionnaire_url
+from .problems import Problem, answers_problem, check_query, read_json
+
+if TYPE_CHECKING:
+    from ..engine import Assessment
+    from ..guidance import Guidance
+
+__all__ = ["INDICATOR", "PREFETCH_KEY", "discovery", "routes"]
+
+HOOK = "patient-view"
+PREFETCH_KEY = "questionnaireResponse"
+INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "info", "self_care": "info"}
+"""Our urgency -> the card's indicator (CDS Hooks offers only three levels)."""
+
+URGENCY_WORDS = {
+    "emergency": "Emergency: call emergency services now",
+    "urgent": "Urgent: same-day care",
+    "soon": "See a clinician within days",
+    "self_care": "Self-care",
+}
+SUMMARY_WORDS = {"emergency": "Emergency", "urgent": "Same-day care", "soon": "See within days"}
+FINISHED = ("completed", "amended")
+"""QuestionnaireResponse statuses whose answers are final."""
+REQUEST_FIELDS = (
+    "hook",
+    "hookInstance",
+    "fhirServer",
+    "fhirAuthorization",
+    "context",
+    "prefetch",
+    "extension",
+)
+FHIR_TIMEOUT_S = 5.0
+FHIR_MAX_BYTES = 1024 * 1024
+
+
+def routes(g: Guidance, max_body: int) -> list[Route]:
+    """The discovery and service routes for ``g``."""
+    service = _Service(g)
+    listing = JSONResponse(discovery(g, service.template)).body
+
+    async def discover(request: Request) -> Response:
+        check_query(request)
+        return Response(listing, media_type="application/json")
+
+    async def call(request: Request) -> Response:
+        check_query(request)
+        if request.path_params["service_id"] != g.id:
+            raise Problem(
+                404,
+                "not-found",
+                "No such CDS service",
+                f"the only service here is {g.id!r}",
+                [("service_id", "unknown CDS service")],
+            )
+        body = await read_json(request, max_body)
+        return JSONResponse(await service.call(body))
+
+    return [
+        Route("/cds-services", discover, methods=["GET"]),
+        Route("/cds-services/{service_id}", call, methods=["POST"]),
+    ]
+
+
+def discovery(g: Guidance, template: str) -> dict[str, Any]:
+    """The discovery response: one ``patient-view`` service."""
+    meta = g.metadata
+    return {
+        "services": [
+            {
+                "hook": HOOK,
+                "id": g.id,
+                "title": meta.title,
+                "description": f"Assesses the patient's latest completed answers to the {meta.title} "
+                "questionnaire and shows the urgency, red flags and self-care plan to clinicians.",
+                "prefetch": {PREFETCH_KEY: template},
+                "usageRequirements": "Patients answer the Questionnaire "
+                f"{questionnaire_url(g)} (see the fhir export) before the chart is opened.",
+            }
+        ]
+    }
+
+
+class _Service:
+    """One guidance's CDS service: what is computed once, and a call."""
+
+    def __init__(self, g: Guidance) -> None:
+        from kneeguide_exporters.fhir import build_bundle
+
+        self.g = g
+        self.questionnaire = questionnaire_url(g)
+        self.template = (
+            f"QuestionnaireResponse?patient={{{{context.patientId}}}}&questionnaire={self.questionnaire}"
+            "&status=completed&_sort=-authored&_count=1"
+        )
+        plan = next(
+            e["resource"]
+            for e in build_bundle(g)["entry"]
+            if e["resource"]["resourceType"] == "PlanDefinition"
+        )
+        self.plan = f"{plan['url']}|{plan['version']}"
+
+    async def call(self, body: object) -> dict[str, Any]:
+        request = _checked(body)
+        prefetch = request.get("prefetch") or {}
+        found = prefetch.get(PREFETCH_KEY)
+        if found is None and "fhirServer" in request and "fhirAuthorization" in request:
+            query = self.template.replace(
+                "{{context.patientId}}", quote(request["context"]["patientId"], safe="")
+            )
+            found = await _fhir_get(
+                request["fhirServer"], request["fhirAuthorization"]["access_token"], query
+            )
+        response = self.latest(found)
+        if response is None:
+            return {"cards": []}
+        try:
+            assessment = self.g.assess(answers_from_response(response, self.g))
+        except AnswersError as exc:
+            raise answers_problem(exc.problems, "latest QuestionnaireResponse") from None
+        return {"cards": [self.card(request, response, assessment)]}
+
+    def latest(self, found: object) -> Mapping[str, Any] | None:
+        """The latest finished response to our Questionnaire in a prefetch or search result."""
+        if found is None:
+            return None
+        kind = found.get("resourceType") if isinstance(found, Mapping) else None
+        entries = found.get("entry", []) if isinstance(found, Mapping) and kind == "Bundle" else None
+        if isinstance(entries, list):
+            candidates = [e.get("resource") for e in entries if isinstance(e, Mapping)]
+        elif kind == "QuestionnaireResponse":
+            candidates = [found]
+        else:
+            raise Problem(
+                422,
+                "invalid-request",
+                "Unusable prefetch",
+                "expected a QuestionnaireResponse or a Bundle of them",
+                [(f"prefetch.{PREFETCH_KEY}", f"expected a QuestionnaireResponse or Bundle, got {kind!r}")],
+            )
+        ours = [
+            r
+            for r in candidates
+            if isinstance(r, Mapping)
+            and r.get("resourceType") == "QuestionnaireResponse"
+            and r.get("status") in FINISHED
+            and isinstance(r.get("questionnaire"), str)
+            and r["questionnaire"].split("|", 1)[0] == self.questionnaire
+        ]
+        return max(ours, key=_authored, default=None)
+
+    def card(self, request: Mapping[str, Any], response: Mapping[str, Any], a: Assessment) -> dict[str, Any]:
+        g = self.g
+        notes = {rf.id: rf.clinician_note for rf in g.red_flags}
+        if a.red_flags:
+            summary = f"{SUMMARY_WORDS[a.urgency]}: {', '.join(rf.title for rf in a.red_flags)}"
+        else:
+            summary = f"Knee muscle spasm, self-care: no red flags; {a.thermal.advice} advised"
+        lines = [f"**{URGENCY_WORDS[a.urgency]}** (answers of {response.get('authored', 'unknown date')})."]
+        lines += [f"* **{rf.title}** ({rf.urgency}): {notes[rf.id]}" for rf in a.red_flags]
+        lines.append(f"\n**Ice or heat:** {a.thermal.advice}. {a.thermal.instructions}")
+        steps = [s.title for s in [*a.relief, *a.prevention]]
+        if steps:
+            lines.append(f"\n**Self-care steps:** {'; '.join(steps)}.")
+        lines.append(f"\n*{a.disclaimer}*")
+        cited = dict.fromkeys(
+            [*(s for rf in a.red_flags for s in rf.sources), *a.thermal.sources]
+            + [s for step in [*a.relief, *a.prevention] for s in step.sources]
+        )
+        instance = str(request["hookInstance"])
+        return {
+            "uuid": self.uuid(instance, "card"),
+            "summary": _clip(summary, 140),
+            "detail": "\n".join(lines),
+            "indicator": INDICATOR[a.urgency],
+            "source": {"label": f"{g.metadata.title} {g.version}", "url": g.metadata.url},
+            "suggestions": [
+                {
+                    "label": "Record this self-care and escalation plan",
+                    "uuid": self.uuid(instance, "record-plan"),
+                    "isRecommended": True,
+                    "actions": [
+                        {
+                            "type": "create",
+                            "description": "Add the plan to the chart as a draft CarePlan",
+                            "resource": self.care_plan(request["context"]["patientId"], response, a),
+                        }
+                    ],
+                }
+            ],
+            "selectionBehavior": "at-most-one",
+            "links": [
+                {"label": g.sources[s].title, "url": g.sources[s].url, "type": "absolute"}
+                for s in cited
+                if s in g.sources
+            ],
+        }
+
+    def care_plan(self, patient: str, response: Mapping[str, Any], a: Assessment) -> dict[str, Any]:
+        """A FHIR R4 CarePlan (draft) holding the advice, instantiating the exported PlanDefinition."""
+        advice = [(rf.title, rf.advice) for rf in a.red_flags]
+        advice.append((a.thermal.title, a.thermal.instructions))
+        advice += [(s.title, s.text) for s in [*a.relief, *a.prevention]]
+        plan: dict[str, Any] = {
+            "resourceType": "CarePlan",
+            "status": "draft",
+            "intent": "plan",
+            "instantiatesCanonical": [self.plan],
+            "title": self.g.metadata.title,
+            "description": f"{URGENCY_WORDS[a.urgency]}. {a.disclaimer}",
+            "subject": {"reference": f"Patient/{patient}"},
+            "activity": [
+                {"detail": {"status": "not-started", "description": f"{title}: {text}"}}
+                for title, text in advice
+            ],
+        }
+        if isinstance(response.get("id"), str):
+            plan["supportingInfo"] = [{"reference": f"QuestionnaireResponse/{response['id']}"}]
+        return plan
+
+    def uuid(self, instance: str, part: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{instance}/{self.g.digest}/{part}"))
+
+
+def _checked(body: object) -> dict[str, Any]:
+    """The request, or a 400 naming every field that breaks CDS Hooks 2.0 for ``patient-view``."""
+    if not isinstance(body, dict):
+        raise _bad([("(body)", "expected a CDS Hooks request object")])
+    errors = [(k, "unknown field") for k in body if k not in REQUEST_FIELDS]
+    if body.get("hook") != HOOK:
+        errors.append(("hook", f"this service answers {HOOK!r}, got {body.get('hook')!r}"))
+    if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
+        errors.append(("hookInstance", "missing: expected a string (a UUID)"))
+    context = body.get("context")
+    if not isinstance(context, dict):
+        errors.append(("context", "missing: expected an object"))
+    else:
+        if not isinstance(context.get("patientId"), str) or not context["patientId"]:
+            errors.append(("context.patientId", "missing: expected the patient's FHIR id"))
+        errors += [
+            (f"context.{k}", "expected a string")
+            for k in ("userId", "encounterId")
+            if k in context and not isinstance(context[k], str)
+        ]
+    if "prefetch" in body and not isinstance(body["prefetch"], dict | None):
+        errors.append(("prefetch", "expected an object"))
+    server = body.get("fhirServer")
+    if server is not None and (not isinstance(server, str) or not server.startswith(("https://", "http://"))):
+        errors.append(("fhirServer", "expected an http or https URL"))
+    auth = body.get("fhirAuthorization")
+    if auth is not None:
+        if not isinstance(auth, dict):
+            errors.append(("fhirAuthorization", "expected an object"))
+        else:
+            if not isinstance(auth.get("access_token"), str) or not auth["access_token"]:
+                errors.append(("fhirAuthorization.access_token", "missing: expected a string"))
+            if str(auth.get("token_type", "")).lower() != "bearer":
+                errors.append(("fhirAuthorization.token_type", "expected 'Bearer'"))
+        if server is None:
+            errors.append(("fhirServer", "missing: fhirAuthorization is given without a FHIR server"))
+    if errors:
+        raise _bad(errors)
+    return body
+
+
+def _bad(errors: list[tuple[str, str]]) -> Problem:
+    return Problem(
+        400, "invalid-request", "Bad CDS Hooks request", "The CDS Hooks request was refused.", errors
+    )
+
+
+async def _fhir_get(server: str, token: str, query: str) -> object:
+    """The search result from the EHR's FHIR server, read with the bearer token it gave."""
+    import httpx
+
+    url = f"{server.rstrip('/')}/{query}"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
+    try:
+        async with (
+            httpx.AsyncClient(timeout=FHIR_TIMEOUT_S, follow_redirects=False) as client,
+            client.stream("GET", url, headers=headers) as reply,
+        ):
+            chunks, size = [], 0
+            async for chunk in reply.aiter_bytes():
+                size += len(chunk)
+                if size > FHIR_MAX_BYTES:
+                    raise _upstream(f"the FHIR server's answer is larger than {FHIR_MAX_BYTES} bytes")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise _upstream(f"the FHIR server could not be read: {type(exc).__name__}") from None
+    if reply.status_code != 200:
+        raise _upstream(f"the FHIR server answered {reply.status_code} to the search")
+    try:
+        result: object = json.loads(b"".join(chunks))
+    except ValueError:
+        raise _upstream("the FHIR server's answer is not JSON") from None
+    return result
+
+
+def _upstream(message: str) -> Problem:
+    return Problem(502, "fhir-server", "FHIR server error", message, [("fhirServer", message)])
+
+
+def _authored(response: Mapping[str, Any]) -> dt.datetime:
+    """When a response was authored, for ordering; unknown or unreadable dates sort first."""
+    text = response.get("authored")
+    if isinstance(text, str):
+        padded = text + "-01-01"[len(text) - 4 :] if len(text) in (4, 7) else text
+        try:
+            when = dt.datetime.fromisoformat(padded)
+        except ValueError:
+            pass
+        else:
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _clip(text: str, most: int) -> str:
+    return text if len(text) < most else text[: most - 2].rstrip() + "…"

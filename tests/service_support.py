@@ -1,0 +1,149 @@
+"""What the service tests share: QuestionnaireResponses, CDS Hooks requests, a real server process.
+
+QuestionnaireResponses are built from the exported FHIR Bundle's
+Questionnaire (its item types and answer codings), the way a FHIR form
+filler builds them, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator
+
+from kneeguide.guidance import Guidance
+
+HERE = Path(__file__).parent
+KNEEGUIDE = Path(sys.executable).parent / "kneeguide"
+
+
+def exported_questionnaire(guidance: Guidance) -> dict[str, Any]:
+    from kneeguide_exporters.fhir import build_bundle
+
+    bundle = build_bundle(guidance)
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Questionnaire")
+
+
+def response_for(
+    answers: Mapping[str, object], guidance: Guidance, *, authored: str = "2024-05-01T10:00:00Z", **extra: Any
+) -> dict[str, Any]:
+    """A completed QuestionnaireResponse holding ``answers``, as a form filler writes it."""
+    questionnaire = exported_questionnaire(guidance)
+    items = {item["linkId"]: item for item in questionnaire["item"]}
+    out = []
+    for qid, value in answers.items():
+        item = items[qid]
+        if item["type"] == "boolean":
+            answer: dict[str, Any] = {"valueBoolean": value}
+        elif item["type"] == "integer":
+            answer = {"valueInteger": value}
+        else:
+            coding = next(o["valueCoding"] for o in item["answerOption"] if o["valueCoding"]["code"] == value)
+            answer = {"valueCoding": {"system": coding["system"], "code": coding["code"]}}
+        out.append({"linkId": qid, "text": item["text"], "answer": [answer]})
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": "qr-1",
+        "status": "completed",
+        "questionnaire": f"{questionnaire['url']}|{questionnaire['version']}",
+        "subject": {"reference": "Patient/p-1"},
+        "authored": authored,
+        "item": out,
+        **extra,
+    }
+
+
+def cds_request(prefetch: object = None, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "hook": "patient-view",
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/example", "patientId": "p-1"},
+        **fields,
+    }
+    if prefetch is not None:
+        body["prefetch"] = {"questionnaireResponse": prefetch}
+    return body
+
+
+def searchset(*resources: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def cds_validator(name: str) -> Draft202012Validator:
+    """A validator for the CDS Hooks 2.0 shapes in ``cds_hooks/`` (written from the specification)."""
+    schema = json.loads((HERE / "cds_hooks" / f"{name}.schema.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line.strip()]
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, then the exit code once the server has shut down."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+@contextmanager
+def serving(tmp: Path, *args: str) -> Iterator[Server]:
+    """``kneeguide serve`` as a real process on a free loopback port, until the block ends."""
+    port = free_port()
+    log = tmp / f"serve-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(KNEEGUIDE), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}: {log.read_text()}")
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {log.read_text()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
