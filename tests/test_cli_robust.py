@@ -117,22 +117,29 @@ def test_control_characters_from_answers_never_reach_the_terminal_raw(
     assert "\\u001b[2J\\u202e: unknown question id" in err
 
 
+OTHER_DIGITS = ["²", "٤٠", "³", "1" * 5000, "4_0", "１"]
+
+
 def test_interactive_prompt_asks_again_for_digits_of_other_scripts(
-    guidance: Guidance, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = []
-    for q in guidance.questions:
-        if q.type == "boolean":
-            lines.append("no")
-        elif q.type == "integer":
-            lines += ["²", "٤٠", "1" * 5000, "4_0", str(q.minimum)]
-        else:
-            lines += ["³", "1"]
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
-    assert main(["assess", "--interactive", "--format", "json"]) == 0
-    out, err = capsys.readouterr()
-    assert json.loads(out)["guidance"]["id"] == guidance.id
-    assert "please give a whole number, in the digits 0-9" in err and TRACEBACK not in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(OTHER_DIGITS) + "\n"))
+    assert main(["assess", "--interactive"]) == 2
+    err = capsys.readouterr().err
+    assert "input ended before the questions that matter were answered" in err and TRACEBACK not in err
+    assert err.count("  please ") == len(OTHER_DIGITS), err
+
+
+@pytest.mark.parametrize("kind", ["integer", "choice"])
+def test_digits_of_other_scripts_are_refused_at_number_and_choice_questions(
+    kind: str, guidance: Guidance
+) -> None:
+    from kneeguide.interactive import _parse
+
+    question = next(q for q in guidance.questions if q.type == kind)
+    for text in OTHER_DIGITS:
+        value, problem = _parse(question, text)
+        assert value is None and problem is not None and problem.startswith("please "), text
 
 
 # --- temporary files and output limits -------------------------------------------------------

@@ -70,7 +70,7 @@ def _run(argv: Sequence[str] | None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         _say("kneeguide: interrupted")
-        return ExitCode.USAGE
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # the reader stopped early (``| head``): not a failure
         return ExitCode.OK
     except Exception as exc:
