@@ -117,7 +117,7 @@ def test_control_characters_from_answers_never_reach_the_terminal_raw(
     assert "\\u001b[2J\\u202e: unknown question id" in err
 
 
-OTHER_DIGITS = ["²", "٤٠", "³", "1" * 5000, "4_0", "１"]
+OTHER_DIGITS = ["²", "٤٠", "³", "1" * 5000, "4_0", "\uff11"]
 
 
 def test_interactive_prompt_asks_again_for_digits_of_other_scripts(
