@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -180,3 +180,36 @@ def render_github(report: Report, guidance: Guidance) -> str:
             f"({report.solver}, {report.seconds:.2f} s)"
         )
     return "\n".join(lines) + "\n"
+
+
+def _outcome(guidance: Guidance, answers: Mapping[str, object]) -> dict[str, object]:
+    """What the engine decides, in a few fields a reader can check at a glance."""
+    try:
+        a = guidance.assess(answers)
+    except Exception as exc:  # the engine refusing is itself the finding to show
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {
+        "urgency": a.urgency,
+        "thermal": a.thermal.advice,
+        "thermal_rule": a.thermal.rule,
+        "red_flags": [rf.id for rf in a.red_flags],
+    }
+
+
+_KIND_NAMES = {
+    "red_flag": "red flag",
+    "thermal": "thermal rule",
+    "relief": "relief step",
+    "prevention": "prevention step",
+}
+
+
+def _names(ids: Sequence[str]) -> str:
+    quoted = [repr(i) for i in ids]
+    if not quoted:
+        return "none"
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())

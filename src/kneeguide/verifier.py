@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
-from . import safety_proofs
-from .conditions import And, Condition, questions_used
+from . import consistency_proofs, safety_proofs
+from .conditions import Condition
+from .consistency_proofs import monotone_questions
 from .guidance import Guidance
 from .models import URGENCIES
-from .proof_report import Check, Report, render_github, render_text
+from .proof_report import Check, Report, _outcome, render_github, render_text
 from .renderers import to_english
 from .smt import Decisions, Model
 
@@ -46,17 +47,6 @@ __all__ = [
 ]
 
 # --- what may only push urgency up ------------------------------------------------------
-
-
-def monotone_questions(guidance: Guidance) -> list[str]:
-    """The questions along which urgency may only rise, in question-set order.
-
-    Which direction is worse is content (``worsens`` on each question, yes
-    for yes/no questions unless it says otherwise), so a renamed or added
-    question is proved like the others.  The one definition used by
-    ``verify`` and by the property tests.
-    """
-    return [q.id for q in guidance.questions if q.direction != "none"]
 
 
 PROPERTIES: Mapping[str, str] = {
@@ -104,37 +94,7 @@ PROPERTIES: Mapping[str, str] = {
 ENGINE_SAMPLE_BUDGET = 40_000
 """How many rule decisions the engine cross-check may compare (answer sets x rules)."""
 
-DETAILED_MASKED = 50
-"""Masked rules reported in full (shrunk counterexample, every rule that hides it).
-
-A rule set with thousands of masked rules (random ones, say) reports the rest
-with a plain counterexample and the rule deciding there, which keeps the run
-fast; fixing the first ones usually changes the rest anyway.
-"""
-
 # --- the checks -----------------------------------------------------------------------
-
-
-def _outcome(guidance: Guidance, answers: Mapping[str, object]) -> dict[str, object]:
-    """What the engine decides, in a few fields a reader can check at a glance."""
-    try:
-        a = guidance.assess(answers)
-    except Exception as exc:  # the engine refusing is itself the finding to show
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    return {
-        "urgency": a.urgency,
-        "thermal": a.thermal.advice,
-        "thermal_rule": a.thermal.rule,
-        "red_flags": [rf.id for rf in a.red_flags],
-    }
-
-
-_KIND_NAMES = {
-    "red_flag": "red flag",
-    "thermal": "thermal rule",
-    "relief": "relief step",
-    "prevention": "prevention step",
-}
 
 
 class _Verifier:
@@ -148,6 +108,8 @@ class _Verifier:
         self.advice = {r.id: r.advice for r in guidance.thermal_rules}
         self.rules = list(guidance.rules())
         self.masked_count = 0
+        self.decides: dict[str, bool] = {}
+        """Which thermal rules can decide (``consistency_proofs.thermal_walk``)."""
         self.budget = max(20, ENGINE_SAMPLE_BUDGET // max(1, len(guidance.conditions)))
         """How many witness answer sets the engine cross-check runs."""
 
@@ -194,313 +156,17 @@ class _Verifier:
     # -- the properties -------------------------------------------------------------------
 
     def run(self) -> list[Check]:
-        self.thermal_walk()
-        self.dead_rules()
-        self.thermal_decisions()
-        self.escalation()
-        self.monotonicity()
-        self.invariants()
+        consistency_proofs.thermal_walk(self)
+        consistency_proofs.dead_rules(self)
+        consistency_proofs.thermal_decisions(self)
+        consistency_proofs.escalation(self)
+        consistency_proofs.monotonicity(self)
+        consistency_proofs.invariants(self)
         safety_proofs.gated_advice(self)
         safety_proofs.conflicts(self)
         safety_proofs.interview_soundness(self)
         self.engine_agreement()
         return self.checks
-
-    def thermal_walk(self) -> None:
-        """Completeness, and which thermal rules can decide, asked of the decision model."""
-        m, z3 = self.m, self.m.z3
-        self.decides: dict[str, bool] = {}
-        every = max(1, -(-len(self.g.thermal_rules) // self.budget))
-        for index, rid in enumerate(self.g.decisions.thermal):
-            found = m.witness(m.full, m.decides(rid), shrink=False)
-            self.decides[rid] = found is not None
-            if found is not None and index % every == 0:
-                self.sample(found)
-        start = len(self.checks)
-        model = m.witness(m.full, z3.Not(m.atom("any-thermal")))
-        if model is not None:
-            self.fail(
-                "completeness",
-                [],
-                "no thermal rule applies to this answer set, so there is no ice or heat advice to "
-                "give; widen a condition or add a lowest-priority rule with condition 'true'",
-                m.answers(model),
-            )
-        self.settle("completeness", start)
-
-    def dead_rules(self) -> None:
-        """Every rule can be given (after its gate), every invariant's 'when' can hold."""
-        m = self.m
-        start = len(self.checks)
-        masked: dict[str, Any] = {}
-        for rule in self.rules:
-            if rule.kind == "thermal" and self.decides[rule.id]:
-                continue
-            found = m.witness(m.full, m.fires(rule.id), shrink=False)
-            if found is not None:
-                if rule.kind == "thermal":
-                    masked[rule.id] = found
-                else:
-                    self.sample(found)
-                continue
-            raw = m.holds(m.small, m.cond[rule.id])
-            why = (
-                ", but its gate withholds it whenever its condition holds (max_urgency, not_with or scope)"
-                if raw
-                else self.conflict(rule.condition)
-            )
-            self.fail(
-                "no_dead_rules",
-                [rule.id],
-                f"{_KIND_NAMES[rule.kind]} {rule.id!r} can never apply: no valid answer set meets "
-                f"its condition ({_flat(rule.item.condition)}){why}",
-            )
-        for inv in self.g.invariants:
-            if not m.holds(m.small, m.cond[inv.id]):
-                self.fail(
-                    "no_dead_rules",
-                    [inv.id],
-                    f"invariant {inv.id!r} checks nothing: no valid answer set meets its 'when' "
-                    f"({_flat(inv.when)}){self.conflict(self.g.conditions[inv.id])}",
-                )
-        self.settle("no_dead_rules", start)
-        start = len(self.checks)
-        for rid in masked:
-            self.masked(rid)
-        self.settle("no_masked_rules", start)
-
-    def masked(self, rid: str) -> None:
-        """Report a thermal rule that can apply but never decides, and what hides it.
-
-        The rules that hide it are found by asking for an answer set where it
-        applies and none of the hiders found so far does: the rule deciding
-        there is one more hider.  When no such answer set is left, the solver
-        has proved that the listed rules cover the rule completely.
-        """
-        m, z3 = self.m, self.m.z3
-        priority = self.priority[rid]
-        detailed = self.masked_count < DETAILED_MASKED
-        self.masked_count += 1
-        shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
-        if shrunk is None:
-            return
-        first = m.answers(shrunk)
-        cover: list[str] = []
-        m.full.push()
-        m.full.add(m.fires(rid))
-        model = shrunk
-        while True:
-            winner = next((r for r in self.g.decisions.thermal if m.truth(model, m.decides(r))), None)
-            if winner is None or winner in cover or self.priority[winner] <= priority:
-                break  # cannot happen when the model is right; the engine check would say so
-            cover.append(winner)
-            if not detailed:
-                break
-            m.full.add(z3.Not(m.fires(winner)))
-            if m.full.check() != z3.sat:
-                break
-            model = m.full.model()
-        m.full.pop()
-        hides = (
-            f"{_names(cover)} of higher priority applies too"
-            if detailed
-            else f"a rule of higher priority applies too ({_names(cover)} here)"
-        )
-        rule = next(r for r in self.g.thermal_rules if r.id == rid)
-        cover.sort(key=lambda r: -self.priority[r])
-        self.fail(
-            "no_masked_rules",
-            [rid, *cover],
-            f"thermal rule {rid!r} (priority {priority}) applies to some answer sets but never "
-            f"decides: whenever its condition ({_flat(rule.condition)}) holds, {hides}; remove it, "
-            "narrow the higher rules, or raise its priority",
-            first,
-        )
-
-    def conflict(self, node: Condition) -> str:
-        """Which parts of a contradictory condition rule each other out."""
-        m, z3 = self.m, self.m.z3
-        parts = list(node.operands) if isinstance(node, And) else [node]
-        formulas = m.parse("".join(f"(assert {m.encode(p)})" for p in parts))
-        lits = [z3.Bool(f"part:{i}") for i in range(len(parts))]
-        s = m.solver()
-        s.add(*[lit == f for lit, f in zip(lits, formulas, strict=True)])
-        s.check(*lits)
-        core = {c.get_id() for c in s.unsat_core()}
-        clash = [self.english(p) for p, lit in zip(parts, lits, strict=True) if lit.get_id() in core]
-        if len(clash) > 1:
-            return "; these parts cannot all hold: " + "; ".join(f"'{c}'" for c in clash)
-        if clash:
-            return f"; '{clash[0]}' can never hold"
-        return ""
-
-    def thermal_decisions(self) -> None:
-        m, z3 = self.m, self.m.z3
-        start = len(self.checks)
-        for n, group in enumerate(m.groups):
-            if len(group) < 2:
-                continue
-            higher = m.atom(f"above:{n - 1}") if n else z3.BoolVal(False)
-            tie = z3.And(z3.AtLeast(*[m.fires(r) for r in group], 2), z3.Not(higher))
-            model = m.witness(m.full, tie)
-            if model is None:
-                continue
-            both = [r for r in group if self.m.truth(model, m.fires(r))]
-            self.fail(
-                "exactly_one_thermal",
-                both,
-                f"thermal rules {_names(both)} share priority {self.priority[group[0]]} and all apply "
-                "here with no higher rule applying, so the advice depends on which comes first in "
-                "the file; give each rule its own priority",
-                m.answers(model),
-            )
-        self.settle("exactly_one_thermal", start)
-        start = len(self.checks)
-        model = m.witness(m.full, m.advice("ice"), m.advice("heat"))
-        if model is not None:
-            both = [
-                r.id
-                for r in self.g.thermal_rules
-                if r.advice in ("ice", "heat") and self.m.truth(model, m.decides(r.id))
-            ]
-            self.fail(
-                "no_ice_and_heat",
-                both,
-                f"rules {_names(both)} both decide this answer set, one advising ice and one heat",
-                m.answers(model),
-            )
-        self.settle("no_ice_and_heat", start)
-
-    def escalation(self) -> None:
-        m, z3 = self.m, self.m.z3
-        start = len(self.checks)
-        for rf in self.g.red_flags:
-            if m.flag_level[rf.id] > 0:
-                continue
-            model = m.witness(m.full, m.fires(rf.id), z3.Not(m.urgency_at_least(1))) or m.witness(
-                m.full, m.fires(rf.id)
-            )
-            self.fail(
-                "red_flags_escalate",
-                [rf.id],
-                f"red flag {rf.id!r} has urgency self_care, so when it fires alone the person is "
-                "told self-care although a warning sign applies; give it urgency soon or higher",
-                m.answers(model) if model is not None else None,
-            )
-        self.settle("red_flags_escalate", start)
-
-    def monotonicity(self) -> None:
-        """For each monotone question, two copies of it: before and after raising it."""
-        m = self.m
-        start = len(self.checks)
-        for qid in monotone_questions(self.g):
-            q = m.questions[qid]
-            readers = [rf.id for rf in self.g.red_flags if qid in questions_used(self.g.conditions[rf.id])]
-            if not readers:
-                continue
-            text = [m.domain_text(prime=qid)]
-            after: dict[str, str] = {}
-            for rf in self.g.red_flags:
-                if rf.id in readers:
-                    text.append(
-                        f"(assert (= |after:{qid}:{rf.id}| {m.encode(self.g.conditions[rf.id], qid)}))"
-                    )
-                    after[rf.id] = f"|after:{qid}:{rf.id}|"
-                else:
-                    after[rf.id] = f"|fires:{rf.id}|"
-            if q.type == "boolean":
-                step = f"(and (not |{m._lit(qid)}|) |{m._lit(qid, prime=True)}|)"
-            else:
-                step = (
-                    "(or "
-                    + " ".join(f"(and (not {m.ge(qid, t)}) {m.ge(qid, t, True)})" for t in m.cuts[qid])
-                    + " false)"
-                )
-            drops = []
-            for level in range(1, len(URGENCIES)):
-                now = " ".join(after[f] for f, lv in m.flag_level.items() if lv >= level)
-                drops.append(f"(and |urgency:{level}| (not (or {now} false)))")
-            text.append(f"(assert (= |lowers:{qid}| (and {step} (or {' '.join(drops)}))))")
-            m.full.add(*m.parse("".join(text), m.question_names(prime=qid)))
-            model = m.witness(m.full, m.atom(f"lowers:{qid}"))
-            if model is None:
-                continue
-            before = m.answers(model)
-            raised = {**before, qid: m.answers(model, prime=qid)[qid]}
-            lost = [
-                f
-                for f in readers
-                if self.m.truth(model, m.fires(f)) and not self.m.truth(model, m.atom(f"after:{qid}:{f}"))
-            ]
-            old = _outcome(self.g, before).get("urgency")
-            new = _outcome(self.g, raised).get("urgency")
-            change = (
-                f"answering yes to {qid!r}"
-                if q.type == "boolean"
-                else f"raising {qid!r} from {before[qid]} to {raised[qid]}"
-            )
-            self.fail(
-                "monotonic_urgency",
-                lost,
-                f"{change} lowers the urgency from {old} to {new}: red flag(s) {_names(lost)} "
-                "stop firing; a warning sign should not go away because the person reports more",
-                before,
-                after=raised,
-            )
-        self.settle("monotonic_urgency", start)
-
-    def invariants(self) -> None:
-        m, z3 = self.m, self.m.z3
-        for inv in self.g.invariants:
-            then = inv.then
-            clauses: list[tuple[Any, str, list[str]]] = []
-            if then.urgency_at_least is not None and URGENCIES.index(then.urgency_at_least) > 0:
-                level = URGENCIES.index(then.urgency_at_least)
-                clauses.append(
-                    (z3.Not(m.urgency_at_least(level)), f"the urgency is below {then.urgency_at_least}", [])
-                )
-            if then.thermal_in:
-                for a in ("ice", "heat", "none"):
-                    if a not in then.thermal_in:
-                        clauses.append(
-                            (
-                                m.advice(a),
-                                f"the thermal advice is {a}, not {' or '.join(then.thermal_in)}",
-                                [],
-                            )
-                        )
-            for a in then.thermal_not or ():
-                clauses.append((m.advice(a), f"the thermal advice is {a}", []))
-            for f in then.red_flags_include or ():
-                clauses.append((z3.Not(m.fires(f)), f"red flag {f!r} does not fire", [f]))
-            failed = False
-            for broken, what, rules in clauses:
-                model = m.witness(m.full, m.fires(inv.id), broken)
-                if model is None:
-                    continue
-                failed = True
-                answers = m.answers(model)
-                outcome = _outcome(self.g, answers)
-                involved = [inv.id, *rules, str(outcome.get("thermal_rule", ""))]
-                if "urgency" in what:
-                    flags = outcome.get("red_flags")
-                    involved += [str(f) for f in flags] if isinstance(flags, list) else []
-                self.fail(
-                    "invariant",
-                    [r for r in involved if r],
-                    f"invariant {inv.id!r} fails: {_flat(inv.statement)} But here its 'when' holds "
-                    f"({_flat(inv.when)}) and {what}.",
-                    answers,
-                )
-            if not failed:
-                self.checks.append(
-                    Check(
-                        property="invariant",
-                        ok=True,
-                        rules=(inv.id,),
-                        message=f"{inv.id}: {_flat(inv.statement)}",
-                    )
-                )
 
     def engine_agreement(self) -> None:
         """Run the engine on the witnesses and confirm the model agrees with every decision.
@@ -566,17 +232,6 @@ class _Verifier:
                 )
         self.settle("urgency_is_highest_flag", urgency_start)
         self.settle("engine_agrees", agree_start)
-
-
-def _names(ids: Sequence[str]) -> str:
-    quoted = [repr(i) for i in ids]
-    if not quoted:
-        return "none"
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def verify(guidance: Guidance) -> Report:
