@@ -17,6 +17,8 @@ Measurements and goals:
 * each exporter (PDF <= 1 s, all formats <= 2 s);
 * ``import kneeguide`` over bare Python (<= 100 ms), and no exporter, solver
   or template library imported by it;
+* the interview: mean and worst number of questions asked against the full
+  set over 2,000 generated answer sets, and one step's time (<= 1 ms);
 * the service: ``POST /assess`` requests/s and p50/p99 latency at 1, 16 and
   64 connections with 1 and 2 workers, 5 s a cell (``benchmarks/bench_service.py``),
   and no failed request under 64 connections for 20 s.
@@ -272,6 +274,15 @@ def import_cost() -> dict[str, Any]:
 
 
 @measurement
+def interview() -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from bench_interview import measure  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = measure(_answer_sets(2000, seed=11))
+    return result
+
+
+@measurement
 def service() -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from bench_service import measure  # type: ignore[import-not-found]
@@ -385,6 +396,21 @@ def main() -> int:
         limit("export pdf, first render", "export_pdf", "render_s", "s", 1, 3),
         limit("kneeguide export all, wall", "export_all", "wall_s", "s", 2),
         limit("import kneeguide over bare Python", "import_cost", "extra_ms", "ms", 100, 0),
+        (
+            "interview: questions asked, mean (worst) of the full set",
+            "n/a"
+            if get("interview", "mean_asked") is None
+            else f"{get('interview', 'mean_asked'):.1f} ({get('interview', 'worst_asked'):.0f}) "
+            f"of {get('interview', 'questions'):.0f}",
+            "mean < full set",
+            verdict(
+                None
+                if get("interview", "mean_asked") is None
+                else (get("interview", "mean_asked") or 0) < (get("interview", "questions") or 0)
+            ),
+            "interview",
+        ),
+        limit("interview, one step, median", "interview", "step_median_us", "us", 1000, 0),
         limit(
             "g.assess + the JSON the service sends, in process", "service", "assess_json_us", "us", None, 1
         ),

@@ -1,7 +1,14 @@
-"""Shared fixtures: the packaged guidance, and a writable copy of it."""
+"""Shared fixtures: the packaged guidance, and a writable copy of it.
+
+The suite never depends on the machine's date: ``KNEEGUIDE_TODAY`` is set
+for the whole run (and inherited by every command line run in a subprocess)
+to the packaged content's last review date, a day its review dates are
+certainly in order.  Tests about dates pass their own day.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +20,10 @@ from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = guidance_root() / DEFAULT_GUIDELINE
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("KNEEGUIDE_TODAY", str(kneeguide.load().metadata.last_review_date))
 
 
 @pytest.fixture(scope="session")

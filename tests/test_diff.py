@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from kneeguide import load
 from kneeguide.cli import main
@@ -71,7 +73,11 @@ def test_ice_to_heat_is_safety_relevant_and_needs_a_version(
     code, out = run(capsys, str(CONTENT), str(content_copy), "--format", "json")
     report = json.loads(out)
     assert code == 1
-    assert {"file": "thermal.yaml", "id": rule, "change": "changed", "fields": ["advice"]} in report["items"]
+    changed = [i for i in report["items"] if i["id"] == rule]
+    assert [(i["file"], i["change"], i["fields"]) for i in changed] == [
+        ("thermal.yaml", "changed", ["advice"])
+    ]
+    assert "instructions: " in changed[0]["advice"], "the reviewer sees the words patients read"
     heat = [b for b in report["behaviour"] if b["aspect"] == "thermal" and b["safety_relevant"]]
     assert heat, report["behaviour"]
     assert heat[0]["after"].startswith("heat") and not heat[0]["before"].startswith("heat")
@@ -117,9 +123,10 @@ def test_wording_change_needs_a_version_but_is_not_a_behaviour_change(
     report = json.loads(out)
     assert code == 1
     assert report["behaviour"] == []
-    assert report["items"] == [
-        {"file": "red_flags.yaml", "id": g.red_flags[0].id, "change": "changed", "fields": ["title"]}
+    assert [(i["file"], i["id"], i["change"], i["fields"]) for i in report["items"]] == [
+        ("red_flags.yaml", g.red_flags[0].id, "changed", ["title"])
     ]
+    assert f"title: {title} (reworded)" in report["items"][0]["advice"]
     assert any("version is still" in p for p in report["problems"])
 
 
@@ -165,3 +172,87 @@ def test_git_revisions(
     assert code == 0 and "no changes" in out
     assert main(["diff", "no-such-revision", "HEAD"]) == 2
     assert re.search(r"neither a folder nor a readable git revision", capsys.readouterr().err)
+
+
+def _set_range(folder: Path, qid: str, lo: int, hi: int) -> None:
+    yaml = YAML()
+    path = folder / "questions.yaml"
+    data = yaml.load(path.read_text("utf-8"))
+    q = next(q for q in data["questions"] if q["id"] == qid)
+    q["minimum"], q["maximum"] = lo, hi
+    with path.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+
+
+def test_a_widened_range_is_compared_exactly_without_a_traceback(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _set_range(content_copy, "pain_score", 0, 15)
+    code, out = run(capsys, str(CONTENT), str(content_copy), "--format", "json")
+    report = json.loads(out)
+    assert "exactly" in report["behaviour_note"]
+    assert report["behaviour"] == []  # nothing changes for answers both versions accept
+    assert report["breaking"] == []
+    assert code == 1 and any("version is still" in p for p in report["problems"])
+
+
+def test_a_narrowed_range_is_breaking_and_its_behaviour_change_is_found(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    g = load(content_copy)
+    cut = next(
+        n.value
+        for rf in g.red_flags
+        for n in _walk(g.conditions[rf.id])
+        if getattr(n, "question", None) == "pain_score" and getattr(n, "op", None) == ">="
+    )
+    edit_threshold = f"pain_score >= {cut}"
+    text = (content_copy / "red_flags.yaml").read_text("utf-8")
+    assert edit_threshold in text
+    (content_copy / "red_flags.yaml").write_text(
+        text.replace(edit_threshold, f"pain_score >= {cut + 1}"), "utf-8"
+    )
+    _set_range(content_copy, "pain_score", 1, 10)
+    major, minor, _ = map(int, load(CONTENT).version.split("."))
+    bump(content_copy, f"{major}.{minor + 1}.0")
+    code, out = run(capsys, str(CONTENT), str(content_copy), "--format", "json")
+    report = json.loads(out)
+    assert code == 1
+    assert any("pain_score" in b and "narrowed" in b for b in report["breaking"])
+    assert any("major version" in p for p in report["problems"])
+    moved = [b for b in report["behaviour"] if b["answers"].get("pain_score") == cut]
+    assert moved, "the threshold move is found on answers both versions accept"
+
+
+def test_a_new_required_question_needs_a_major_version(
+    content_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml = YAML()
+    path = content_copy / "questions.yaml"
+    data = yaml.load(path.read_text("utf-8"))
+    data["questions"].append(
+        {
+            "id": "new_finding",
+            "type": "boolean",
+            "text": "Is there a new finding?",
+            "help": "Say yes if so.",
+            "when_yes": "there is a new finding",
+            "when_no": "there is no new finding",
+            "worsens_note": "Asked for tests only.",
+        }
+    )
+    data["ask_order"].append("new_finding")
+    with path.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    major, minor, _ = map(int, load(CONTENT).version.split("."))
+    bump(content_copy, f"{major}.{minor + 1}.0")
+    code, out = run(capsys, str(CONTENT), str(content_copy))
+    assert code == 1
+    assert "a new required question 'new_finding' was added" in out
+    assert f"{major + 1}.0.0" in out
+
+
+def _walk(node: object) -> Iterator[object]:
+    yield node
+    for child in getattr(node, "operands", ()) or ((node.operand,) if hasattr(node, "operand") else ()):
+        yield from _walk(child)

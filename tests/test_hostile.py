@@ -34,9 +34,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from kneeguide import loader
+from kneeguide import load, loader
 from kneeguide.cli import main
 from kneeguide.conditions import And, Flag, Not, OneOf
+from kneeguide.guidance import Guidance
 from kneeguide.loader import check
 from kneeguide.plugins import PluginHost
 from kneeguide.renderers import to_fhirpath
@@ -352,6 +353,7 @@ def hostile_plugins(hostile_site: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.syspath_prepend(str(hostile_site))
     monkeypatch.syspath_prepend(str(HOSTILE / "plugins"))
     monkeypatch.setenv("KNEEGUIDE_DISABLED_PLUGINS", "html,pdf")
+    monkeypatch.setenv("KNEEGUIDE_EXPORT_TIMEOUT", str(RENDER_LIMIT))
     return hostile_site
 
 
@@ -377,7 +379,10 @@ def test_broken_plugins_are_named_and_reported_unavailable(hostile_site: Path) -
     assert rows["fhir/fhir"]["available"] is True
 
 
+RENDER_LIMIT = 3  # seconds: "sleeps" is stopped after this, every real format takes far less
+ALL_FAILURES = {fmt: msg for c in PLUGIN_CASES for fmt, msg in (c.get("all_failures") or {}).items()}
 RENDER_FAILURES = {fmt: msg for c in PLUGIN_CASES for fmt, msg in (c.get("formats") or {}).items() if msg}
+PLUGIN_OF = {fmt: c["plugin"] for c in PLUGIN_CASES for fmt in c.get("formats") or {}}
 OUTPUT_PROBLEMS = {fmt for c in PLUGIN_CASES for fmt in c.get("output_problems", [])}
 
 
@@ -393,9 +398,8 @@ def test_a_render_of_the_wrong_kind_is_named_and_keeps_the_previous_export(
     assert main(["export", fmt, "-o", str(out)]) == 2
     err = capsys.readouterr().err
     if fmt not in OUTPUT_PROBLEMS:  # the plugin is at fault: it is named
-        assert f"format {fmt!r} from plugin 'render_types' ({PLUGIN_DIST} {PLUGIN_VERSION}) failed" in err, (
-            err
-        )
+        plugin = PLUGIN_OF[fmt]
+        assert f"format {fmt!r} from plugin {plugin!r} ({PLUGIN_DIST} {PLUGIN_VERSION}) failed" in err, err
     assert RENDER_FAILURES[fmt] in err, err
     assert TRACEBACK not in err
     assert _snapshot(out) == before, "a failed export changed or left files"
@@ -405,15 +409,81 @@ def test_a_render_of_the_wrong_kind_is_named_and_keeps_the_previous_export(
 def test_export_all_writes_every_working_format_despite_the_broken_ones(
     hostile_plugins: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Each failure is named; what the others write is exactly what they write alone.
+
+    ``mutates`` renders before ``plain`` and changes the guidance it is given;
+    ``plain`` writes the title and red flags it reads, which must be the real ones.
+    """
     out = tmp_path / "out"
     assert main(["export", "all", "-o", str(out)]) == 2
     err = capsys.readouterr().err
+    assert TRACEBACK not in err
     for fmt in set(RENDER_FAILURES) - OUTPUT_PROBLEMS:
-        assert f"format {fmt!r} from plugin 'render_types'" in err
-    assert (out / "plain.txt").read_bytes() == b"plain export\n"
-    assert (out / "knee-muscle-spasm.fhir.json").is_file()
+        assert f"format {fmt!r} from plugin " in err, fmt
+        assert RENDER_FAILURES[fmt] in err, fmt
+    for fmt, message in ALL_FAILURES.items():
+        assert (
+            f"format {fmt!r} from plugin 'contained' ({PLUGIN_DIST} {PLUGIN_VERSION}) failed: {message}"
+            in err
+        )
+    g = load()
+    title = g.data["guideline.yaml"]["guideline"]["title"]
+    assert (out / "plain.txt").read_text() == f"plain export of {title} ({len(g.red_flags)} red flags)\n"
+    bundle = json.loads((out / "knee-muscle-spasm.fhir.json").read_text("utf-8"))
+    assert bundle["resourceType"] == "Bundle", "another format overwrote the FHIR Bundle"
+    assert (out / "twin").read_bytes() == b"a file\n" and (out / "mutates.txt").is_file()
+    assert not Path("/tmp/kneeguide-hostile-absolute.txt").exists()
     leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_third_party_entry_point_named_html_cannot_replace_the_leaflet(
+    hostile_plugins: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KNEEGUIDE_DISABLED_PLUGINS", "pdf")
+    host = PluginHost.discover()
+    assert (host.formats["html"].plugin, host.formats["html"].distribution) == ("html", "kneeguide")
+    refused = host.failure_of("html")
+    assert refused is not None and (refused.distribution, refused.version) == (PLUGIN_DIST, PLUGIN_VERSION)
+    assert main(["export", "html", "-o", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"plugin 'html' ({PLUGIN_DIST} {PLUGIN_VERSION}) failed: is refused" in err
+    leaflet = (tmp_path / "knee-muscle-spasm.html").read_text("utf-8")
+    assert leaflet.startswith("<!DOCTYPE html>") and "not the leaflet" not in leaflet
+
+
+def test_a_plugin_that_mutates_its_guidance_cannot_change_another_format(
+    hostile_plugins: Path, guidance: Guidance
+) -> None:
+    from kneeguide.export import checked_files
+    from kneeguide.plugins import render_contained
+    from kneeguide_exporters import fhir
+
+    before = fhir.render(guidance)
+    host = PluginHost.discover()
+    assert render_contained(host.formats["mutates"], guidance, 5, checked_files) == {
+        "mutates.txt": b"mutated\n"
+    }
+    assert guidance.metadata.title != "MUTATED" and guidance.red_flags
+    assert fhir.render(guidance) == before
+
+
+def test_a_plugin_that_hangs_on_import_is_stopped_and_fhir_still_exports(tmp_path: Path) -> None:
+    """A fresh interpreter: the abandoned import keeps its module lock until the process ends."""
+    site = tmp_path / "site"
+    info = site / "kneeguide_sleepy-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: kneeguide-sleepy\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[kneeguide.exporters]\nsleepy = kg_sleepy_on_import\n")
+    (site / "kg_sleepy_on_import.py").write_text("import time\ntime.sleep(3600)\n")
+    env = {"PYTHONPATH": f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env |= {"KNEEGUIDE_DISABLED_PLUGINS": "html,pdf", "KNEEGUIDE_EXPORT_TIMEOUT": "2"}
+    run = run_cli("export", "fhir", "-o", str(tmp_path / "out"), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "plugin 'sleepy' (kneeguide-sleepy 1.0) failed: cannot be imported: its import did not finish" in (
+        run.stderr
+    )
+    assert (tmp_path / "out" / "knee-muscle-spasm.fhir.json").is_file()
 
 
 def test_a_plugin_that_exits_on_import_does_not_end_the_run(hostile_plugins: Path) -> None:

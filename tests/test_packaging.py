@@ -50,25 +50,22 @@ def test_import_is_light() -> None:
     assert out.strip() == "[]"
 
 
-@pytest.mark.slow
-def test_wheel_installs_and_validates_outside_the_repo(tmp_path: Path) -> None:
-    """Build the wheel, install it in a fresh venv and run kneeguide from elsewhere."""
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once for the tests that install it."""
+    dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(tmp_path / "dist"),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
         check=True,
         capture_output=True,
         text=True,
     )
-    wheel = next((tmp_path / "dist").glob("kneeguide-*.whl"))
+    return next(dist.glob("kneeguide-*.whl"))
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_validates_outside_the_repo(wheel: Path, tmp_path: Path) -> None:
+    """Build the wheel, install it in a fresh venv and run kneeguide from elsewhere."""
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -120,3 +117,59 @@ def test_wheel_installs_and_validates_outside_the_repo(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+@pytest.mark.slow
+def test_a_lean_install_assesses_in_under_60_mb_and_names_each_missing_extra(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """``pip install kneeguide`` without extras: assess and FHIR work; verify, PDF and HTML say what to add.
+
+    The dependencies are resolved by pip as a vendor's install would, from
+    the package index (the pip cache makes it quick); the venv has no pip of
+    its own, so only what kneeguide pulls in is measured.
+    """
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    assert not (site / "z3").exists() and not (site / "typst").exists() and not (site / "jinja2").exists()
+    size = _tree_bytes(site)
+    assert size < 60 * 1024 * 1024, f"a lean install takes {size / 2**20:.1f} MiB"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KNEEGUIDE_DISABLED_PLUGINS")}
+    exe = str(env_dir / "bin" / "kneeguide")
+    answers = str(REPO / "tests" / "answers" / "baseline.json")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [exe, *args], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
+        )
+
+    assessed = run("assess", "--answers", answers, "--format", "json")
+    assert assessed.returncode == 0, assessed.stderr
+    assert json.loads(assessed.stdout)["urgency"] == "self_care"
+    assert run("export", "fhir", "-o", "out").returncode == 0
+    for command, extra in ((["verify"], "verify"), (["export", "pdf", "-o", "out"], "pdf"),
+                           (["export", "html", "-o", "out"], "html")):  # fmt: skip
+        done = run(*command)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"pip install 'kneeguide[{extra}]'" in done.stderr
+        assert "Traceback" not in done.stderr

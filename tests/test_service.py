@@ -14,6 +14,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
+import kneeguide
 from kneeguide.engine import Engine
 from kneeguide.guidance import Guidance
 from kneeguide.schemas import api_schemas, generate_api
@@ -275,3 +276,16 @@ def test_answers_schema_refuses_what_assess_refuses(change: dict[str, Any], guid
     assert not Draft202012Validator(schema).is_valid(answers)
     with pytest.raises(ValueError):
         guidance.assess(answers)
+
+
+def test_interview_endpoint_stops_at_an_emergency() -> None:
+    from starlette.testclient import TestClient
+
+    from kneeguide.service.app import create_app
+
+    with TestClient(create_app(kneeguide.load())) as client:
+        r = client.post("/interview", json={"chest_pain_or_breathless": True})
+        assert r.status_code == 200
+        assert r.json()["status"] == "emergency"
+        r = client.post("/interview", json={"pain_score": "high"})
+        assert r.status_code == 422 and "pain_score" in r.text

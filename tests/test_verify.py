@@ -77,13 +77,20 @@ def drop_control(folder: Path, item_id: str) -> None:
 
 
 def mutate_in_memory(g: Guidance, mutations: list[dict[str, Any]]) -> Guidance:
-    """Apply field changes to loaded thermal rules, bypassing the loader's checks."""
-    rules = list(g.thermal_rules)
+    """Apply field changes to loaded thermal rules or red flags, bypassing the loader's checks.
+
+    For faults the loader itself refuses (a red flag with urgency self_care),
+    so the verifier is shown to catch them in guidance built some other way.
+    """
+    fields = {"thermal.yaml": "thermal_rules", "red_flags.yaml": "red_flags"}
+    items = {name: list(getattr(g, name)) for name in fields.values()}
     for mut in mutations:
-        assert mut["file"] == "thermal.yaml" and "set" in mut, "in-memory fixtures change thermal fields"
+        assert mut["file"] in fields and "set" in mut, "in-memory fixtures change thermal or red flag fields"
+        rules = items[fields[mut["file"]]]
         index = next(i for i, r in enumerate(rules) if r.id == mut["id"])
         rules[index] = rules[index].model_copy(update=mut["set"])
-    return dataclasses.replace(g, thermal_rules=tuple(rules))
+    changed = {name: tuple(values) for name, values in items.items()}
+    return dataclasses.replace(g, **changed)  # type: ignore[arg-type]
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:

@@ -19,6 +19,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from kneeguide import hookimpl
+from kneeguide.errors import MissingExtraError
 from kneeguide.hookspecs import ExportFormat
 
 if TYPE_CHECKING:
@@ -130,7 +131,10 @@ def render(guidance: Guidance) -> dict[str, bytes]:
 @functools.cache
 def _environment() -> jinja2.Environment:
     """One template environment per process; templates load from the installed package."""
-    import jinja2
+    try:
+        import jinja2
+    except ImportError:  # a lean install: say which extra brings it
+        raise MissingExtraError("html", "jinja2", "the html format") from None
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kneeguide_exporters", "templates"),

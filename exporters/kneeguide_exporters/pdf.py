@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from kneeguide import hookimpl
+from kneeguide.errors import MissingExtraError
 from kneeguide.hookspecs import ExportFormat
 
 if TYPE_CHECKING:
@@ -68,7 +69,10 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     Typst's bundled fonts are used instead of whatever the machine has, so
     the same guidance gives the same bytes on any machine.
     """
-    import typst
+    try:
+        import typst
+    except ImportError:  # a lean install: say which extra brings it
+        raise MissingExtraError("pdf", "typst", "the pdf format") from None
 
     from . import leaflet
 

@@ -13,6 +13,7 @@ verifier's solver are imported only when first used.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .adaptive import Interview
-    from .engine import AnswersError, Assessment
+    from .engine import Assessment
+    from .errors import AnswersError, ContentError, KneeguideError, ReviewOverdueWarning
     from .guidance import Guidance
-    from .loader import ContentError
 
 __all__ = [
     "AnswersError",
@@ -32,6 +33,8 @@ __all__ = [
     "ContentError",
     "Guidance",
     "Interview",
+    "KneeguideError",
+    "ReviewOverdueWarning",
     "__version__",
     "assess",
     "hookimpl",
@@ -45,12 +48,15 @@ hookimpl = pluggy.HookimplMarker("kneeguide")
 """Marker for exporter plugins' hook implementations (see ``kneeguide.hookspecs``)."""
 
 _packaged: list[Guidance] = []
+_packaged_lock = threading.Lock()
 
 
 def load(path: str | Path | None = None) -> Guidance:
     """Load and validate guidance: the packaged guideline, or the folder ``path``.
 
     Raises ``ContentError`` listing every problem when the content is invalid.
+    Content whose review date has passed still loads, with a
+    ``ReviewOverdueWarning`` (see ``kneeguide.review.review_status``).
     """
     from .loader import load as _load
 
@@ -58,8 +64,15 @@ def load(path: str | Path | None = None) -> Guidance:
 
 
 def _packaged_guidance() -> Guidance:
+    """The packaged guidance, loaded once per process.
+
+    The first call loads it under a lock, so threads starting together load
+    it once; later calls never reload it.
+    """
     if not _packaged:
-        _packaged.append(load())
+        with _packaged_lock:
+            if not _packaged:
+                _packaged.append(load())
     return _packaged[0]
 
 
@@ -74,14 +87,14 @@ def interview(answers: Mapping[str, object]) -> Interview:
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("AnswersError", "Assessment"):
-        from . import engine
+    if name == "Assessment":
+        from .engine import Assessment
 
-        return getattr(engine, name)
-    if name == "ContentError":
-        from .loader import ContentError
+        return Assessment
+    if name in ("AnswersError", "ContentError", "KneeguideError", "ReviewOverdueWarning"):
+        from . import errors
 
-        return ContentError
+        return getattr(errors, name)
     if name == "Interview":
         from .adaptive import Interview
 

@@ -8,42 +8,120 @@ subcommand that needs them, so ``kneeguide --help`` stays quick.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
 from .diagnostics import REPORTERS, Diagnostic, ExitCode
+from .errors import KneeguideError, MissingExtraError, UsageError
 
-__all__ = ["main"]
+__all__ = ["DEBUG_ENV", "TIMEOUT_ENV", "UsageError", "main"]
 
 MAX_ANSWERS_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 20
-
-
-class UsageError(Exception):
-    """Bad usage or a bad input file: exit 2 with this message."""
+DEBUG_ENV = "KNEEGUIDE_DEBUG"
+"""Set to 1 to print the traceback of an internal error (exit 3)."""
+TIMEOUT_ENV = "KNEEGUIDE_EXPORT_TIMEOUT"
+"""Seconds one format may take to render before it is stopped (default ``DEFAULT_TIMEOUT``)."""
+DEFAULT_TIMEOUT = 120.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    """Run one command; every outcome is an ``ExitCode``, never a traceback.
+
+    Expected failures (``KneeguideError``) print their message and keep
+    their code (1 invalid content, 2 bad usage, input, output or plugin); any
+    other exception is a bug in kneeguide and exits 3 with how to report it.
+    """
+    from .terminal import SafeStream
+
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout = SafeStream(real_out, "output")
+    sys.stderr = SafeStream(real_err, "error")
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse prints its own message
-        return int(exc.code or 0) and int(ExitCode.USAGE)
+        return _run(argv)
+    finally:
+        with contextlib.suppress(KneeguideError):  # standard error is gone: nothing is left to tell
+            sys.stderr.flush()
+        sys.stdout, sys.stderr = real_out, real_err
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
-        code: int = args.run(args)
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse prints its own message
+            code = int(exc.code or 0) and int(ExitCode.USAGE)
+            sys.stdout.flush()
+            return code
+        code = int(args.run(args))
+        sys.stdout.flush()
         return code
-    except UsageError as exc:
-        print(f"kneeguide: error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
+    except KneeguideError as exc:
+        _say(f"kneeguide: error: {exc}")
+        return int(exc.exit_code)
     except KeyboardInterrupt:
-        print("kneeguide: interrupted", file=sys.stderr)
-        return ExitCode.USAGE
-    except BrokenPipeError:
+        _say("kneeguide: interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # the reader stopped early (``| head``): not a failure
         return ExitCode.OK
+    except Exception as exc:
+        return _internal_error(exc)
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(KneeguideError, OSError):  # standard error cannot be written either
+        print(message, file=sys.stderr)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: a short message, how to report it, and a distinct exit code."""
+    import traceback
+
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    at = f" (at {Path(where[0].filename).name}:{where[0].lineno})" if where else ""
+    text = str(exc).splitlines()[0][:300] if str(exc).strip() else ""
+    lines = [
+        f"kneeguide: internal error: {type(exc).__name__}{': ' + text if text else ''}{at}",
+        f"This is a bug in kneeguide {__version__}, not a problem with your content or answers.",
+        "Please report it with the command you ran and this message"
+        + ("." if os.environ.get(DEBUG_ENV) else f"; set {DEBUG_ENV}=1 to include the traceback."),
+    ]
+    if os.environ.get(DEBUG_ENV):
+        lines.insert(0, "".join(traceback.format_exception(exc)).rstrip())
+    _say("\n".join(lines))
+    return ExitCode.INTERNAL
+
+
+def _require(module: str, extra: str, what: str) -> None:
+    """Refuse early, naming the extra to install, when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(extra, module, what)
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show kneeguide's warnings (an overdue review) as one line each on standard error."""
+    from .errors import KneeguideWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KneeguideWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, KneeguideWarning):
+            _say(f"kneeguide: warning: {w.message}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +146,11 @@ def _parser() -> argparse.ArgumentParser:
         default=30,
         metavar="DAYS",
         help="warn when the next review is due within DAYS (default 30)",
+    )
+    v.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="check review dates as on this day (default: $KNEEGUIDE_TODAY, else today in UTC)",
     )
     v.set_defaults(run=_validate)
 
@@ -103,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument(
         "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    e.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"stop a format that takes longer to render (default: ${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})",
     )
     e.set_defaults(run=_export)
 
@@ -144,14 +233,19 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args: argparse.Namespace) -> int:
     from .loader import check, find_guidelines
     from .resources import guidance_root
+    from .review import resolve_today
 
+    try:
+        today = resolve_today(args.today)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     root = args.path if args.path is not None else guidance_root()
     if not root.exists():
         raise UsageError(f"{root} does not exist")
     diagnostics: list[Diagnostic] = []
     summaries = []
     for folder in find_guidelines(root):
-        result = check(folder, review_warning_days=args.review_window)
+        result = check(folder, today=today, review_warning_days=args.review_window)
         diagnostics.extend(result.diagnostics)
         errors = len(result.errors)
         warnings = len(result.diagnostics) - errors
@@ -176,6 +270,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    _require("z3", "verify", "'kneeguide verify'")
     from .verifier import run_cli
 
     guidance = _load_or_report(args.path, sys.stdout)
@@ -192,7 +287,8 @@ def _load_or_report(path: Path | None, out: TextIO) -> Any:
     if path is not None and not path.exists():
         raise UsageError(f"{path} does not exist")
     try:
-        return load(path)
+        with _warnings_to_stderr():
+            return load(path)
     except ContentError as exc:
         out.write(
             REPORTERS["text"](
@@ -209,7 +305,8 @@ def _guidance_for_use(path: Path | None) -> Any:
     if path is not None and not path.exists():
         raise UsageError(f"guidance folder {path} does not exist")
     try:
-        return load(path)
+        with _warnings_to_stderr():
+            return load(path)
     except ContentError as exc:
         lines = [f"  {d.location}: {d.message}" for d in exc.diagnostics if d.severity == "error"][:10]
         raise UsageError("the guidance is invalid (run 'kneeguide validate'):\n" + "\n".join(lines)) from None
@@ -286,7 +383,8 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from .engine import AnswersError
+    from .errors import AnswersError
+    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
@@ -306,7 +404,8 @@ def _assess(args: argparse.Namespace) -> int:
         except AnswersError as exc:
             raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
+        sys.stdout.write(text + "\n")
     else:
         from .report import assessment_text
 
@@ -327,6 +426,7 @@ def _bad_answers(exc: Any) -> str:
 
 def _interview(args: argparse.Namespace) -> int:
     from .engine import AnswersError
+    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     answers = _answer_object(_read_answers(args.answers))
@@ -335,7 +435,8 @@ def _interview(args: argparse.Namespace) -> int:
     except AnswersError as exc:
         raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
+        sys.stdout.write(text + "\n")
     else:
         from .report import interview_text
 
@@ -353,10 +454,14 @@ def _json_kind(value: object) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import ExportError, RenderError, write_files
-    from .plugins import PluginHost
+    from .export import ExportError, export_formats
+    from .plugins import PluginHost, resolve_timeout
 
-    host = PluginHost.discover()
+    try:
+        timeout = resolve_timeout(args.timeout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    host = PluginHost.discover(timeout=timeout)
     if args.format == "all":
         chosen = sorted(host.formats)
         if not chosen:
@@ -373,30 +478,17 @@ def _export(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} exists and is not a folder")
     guidance = _guidance_for_use(args.guidance)
-    failed_formats = []
-    for name in chosen:
-        provided = host.formats[name]
-        try:
-            files = provided.format.render(guidance)
-            if not isinstance(files, dict) or not files:
-                raise TypeError(
-                    f"render returned {type(files).__name__}, expected a dict of file name to bytes"
-                )
-            written = write_files(out, files)
-        except (Exception, SystemExit) as exc:  # a plugin's render may raise anything, even exit
-            if isinstance(exc, ExportError) and not isinstance(exc, RenderError):
-                raise UsageError(str(exc)) from None  # the output folder: no format can be written
-            failed_formats.append(
-                f"format {name!r} from plugin {provided.plugin!r} "
-                f"({provided.distribution} {provided.version}) failed: {type(exc).__name__}: {exc}"
-            )
-            continue
+    try:
+        report = export_formats(host, chosen, guidance, out, timeout)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    for name, written in report.written.items():
         for path in written:
             print(f"{name}: wrote {path}")
-    if failed_formats:
-        raise UsageError("\n".join(failed_formats))
     for failure in host.failures:
-        print(f"kneeguide: warning: {failure}", file=sys.stderr)
+        _say(f"kneeguide: warning: {failure}")
+    if report.failures:
+        raise UsageError("\n".join(report.failures))
     return ExitCode.OK
 
 
@@ -445,6 +537,7 @@ def _formats(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    _require("z3", "verify", "'kneeguide diff'")
     from .diff import RENDERERS, DiffError, diff, open_side
     from .loader import ContentError
 

@@ -30,7 +30,9 @@ class ExitCode(IntEnum):
     INVALID = 1
     """The content or answers are invalid, or a property does not hold."""
     USAGE = 2
-    """Usage error, bad input file, or a plugin failure."""
+    """Usage error, bad input file, an output that cannot be written, or a plugin failure."""
+    INTERNAL = 3
+    """An unexpected error inside kneeguide: a bug to report, never "the content is invalid"."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C (128 + SIGINT, as shells report it)."""
 

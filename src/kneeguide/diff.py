@@ -21,13 +21,12 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
 from .models import FILES, ITEM_LISTS, URGENCIES
@@ -48,6 +47,8 @@ class ItemChange:
     id: str
     change: str  # added, removed, changed
     fields: list[str] = field(default_factory=list)
+    advice: str = ""
+    """The words a patient reads, for an added or changed item: what a reviewer signs off."""
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Diff:
     behaviour: list[BehaviourChange]
     behaviour_note: str
     problems: list[str]
+    breaking: list[str] = field(default_factory=list)
+    """Changes of the question set that make stored answer sets invalid."""
 
     @property
     def ok(self) -> bool:
@@ -139,10 +142,10 @@ def item_changes(base: Guidance, head: Guidance) -> list[ItemChange]:
         if key not in b:
             changes.append(ItemChange(key[0], key[1], "removed"))
         elif key not in a:
-            changes.append(ItemChange(key[0], key[1], "added"))
+            changes.append(ItemChange(key[0], key[1], "added", advice=_advice_text(b[key])))
         elif a[key] != b[key]:
             fields = sorted(f for f in a[key].keys() | b[key].keys() if a[key].get(f) != b[key].get(f))
-            changes.append(ItemChange(key[0], key[1], "changed", fields))
+            changes.append(ItemChange(key[0], key[1], "changed", fields, _advice_text(b[key])))
     meta_a = base.data["guideline.yaml"]["guideline"]
     meta_b = head.data["guideline.yaml"]["guideline"]
     fields = sorted(f for f in meta_a.keys() | meta_b.keys() if meta_a.get(f) != meta_b.get(f))
@@ -153,6 +156,21 @@ def item_changes(base: Guidance, head: Guidance) -> list[ItemChange]:
     return changes
 
 
+_ADVICE_FIELDS = ("title", "advice", "instructions", "text", "how_to", "cautions")
+
+
+def _advice_text(item: Mapping[str, Any]) -> str:
+    """The patient-facing words of an item, in one line per field."""
+    parts = []
+    for name in _ADVICE_FIELDS:
+        value = item.get(name)
+        if isinstance(value, list):
+            value = " / ".join(v["text"] if isinstance(v, dict) else str(v) for v in value)
+        if value:
+            parts.append(f"{name}: {' '.join(str(value).split())}")
+    return "\n".join(parts)
+
+
 def _content_without_version(g: Guidance) -> bytes:
     data = json.loads(canonical_json(g.data))
     for key in _IGNORED_FOR_CONTENT:
@@ -160,196 +178,147 @@ def _content_without_version(g: Guidance) -> bytes:
     return canonical_json(data)
 
 
-def _compatible(base: Guidance, head: Guidance) -> str | None:
+def _incompatible(base: Guidance, head: Guidance) -> str | None:
     """Why the two question sets cannot share one encoding, or None."""
     hq = {q.id: q for q in head.questions}
     for q in base.questions:
         h = hq.get(q.id)
-        if h is None:
-            return f"question {q.id!r} was removed"
-        if h.type != q.type:
+        if h is not None and h.type != q.type:
             return f"question {q.id!r} changed type"
-        if h.required != q.required:
-            return f"question {q.id!r} changed between required and optional"
-        codes = [c.code for c in q.choices or ()]
-        if [c.code for c in h.choices or ()][: len(codes)] != codes:
-            return f"the choices of {q.id!r} were removed or reordered"
     return None
 
 
+def breaking_changes(base: Guidance, head: Guidance) -> list[str]:
+    """What makes an answer set stored for ``base`` invalid for ``head`` (a major version).
+
+    A removed question, a new required one, an optional one made required, a
+    narrowed range, a removed choice or a changed type: ``assess`` on the new
+    version refuses answer sets that the old one accepted.
+    """
+    out = []
+    bq, hq = {q.id: q for q in base.questions}, {q.id: q for q in head.questions}
+    for qid, q in bq.items():
+        h = hq.get(qid)
+        if h is None:
+            out.append(f"question {qid!r} was removed")
+            continue
+        if h.type != q.type:
+            out.append(f"question {qid!r} changed type from {q.type} to {h.type}")
+            continue
+        if h.required and not q.required:
+            out.append(f"question {qid!r} became required")
+        if q.type == "integer":
+            (lo, hi), (hlo, hhi) = _range(q), _range(h)
+            if hlo > lo or hhi < hi:
+                out.append(f"the range of {qid!r} narrowed from {lo}..{hi} to {hlo}..{hhi}")
+        gone = [c.code for c in q.choices or () if c.code not in {x.code for x in h.choices or ()}]
+        if gone:
+            out.append(f"choice(s) {', '.join(gone)} of {qid!r} were removed")
+    for qid, h in hq.items():
+        if qid not in bq and h.required:
+            out.append(f"a new required question {qid!r} was added")
+    return out
+
+
+def _range(q: Any) -> tuple[int, int]:
+    return (q.minimum if q.minimum is not None else -(2**31), q.maximum if q.maximum is not None else 2**31)
+
+
 def behaviour_changes(base: Guidance, head: Guidance) -> tuple[list[BehaviourChange], str]:
-    """Every aspect whose result differs for some valid answer set, with an example."""
-    reason = _compatible(base, head)
+    """Every aspect whose result differs for some answer set valid on both sides, with an example.
+
+    Both decision models are encoded over one question encoding
+    (``smt.Model(head, base)``): the answers valid on both sides, every
+    threshold of either.  Answers to a question only one side asks are free,
+    so a difference they cause shows up too.
+    """
+    reason = _incompatible(base, head)
     if reason is not None:
         return [], f"behaviour not compared: {reason} (a breaking change of the question set)"
-    enc = _Encoding(head)
-    z3 = enc.z3
-    base_fire = {item: enc.encode(tree) for item, tree in base.conditions.items()}
-    head_fire = {item: enc.encode(tree) for item, tree in head.conditions.items()}
-    # Base's questions are a compatible subset of head's: answers to questions
-    # only head has are free, so a difference they cause shows up too.
+    from .smt import Model
 
-    def urgency(fires: Mapping[str, Any], g: Guidance) -> Any:
-        level: Any = z3.IntVal(0)
-        for rank in range(1, len(URGENCIES)):
-            flags = [fires[rf.id] for rf in g.red_flags if URGENCIES.index(rf.urgency) == rank]
-            if flags:
-                level = z3.If(z3.Or(*flags), z3.IntVal(rank), level)
-        return level
+    m = Model(head, base)
+    z3 = m.z3
+    m.side(base, "base")
+    hd, bd = head.decisions, base.decisions
 
-    def advice(fires: Mapping[str, Any], g: Guidance) -> Any:
-        codes = {"ice": 0, "heat": 1, "none": 2}
-        out: Any = z3.IntVal(-1)
-        for rule in reversed(g.thermal_by_priority()):
-            out = z3.If(fires[rule.id], z3.IntVal(codes[rule.advice]), out)
-        return out
+    def lit(side: str, name: str) -> Any:
+        return m.atom(f"def:{name}" if side == "head" else f"base:def:{name}")
 
-    u_base, u_head = urgency(base_fire, base), urgency(head_fire, head)
-    a_base, a_head = advice(base_fire, base), advice(head_fire, head)
+    def given(side: str, item: str) -> Any:
+        dm = hd if side == "head" else bd
+        if item not in {*dm.red_flags, *dm.thermal, *dm.relief, *dm.prevention}:
+            return z3.BoolVal(False)
+        return lit(side, dm.selected(item))
+
     changes: list[BehaviourChange] = []
 
-    def example(formula: Any) -> dict[str, object] | None:
-        return enc.example(formula)
+    def report(formula: Any, aspect: str, text: str, safety: bool, show: Callable[[Any], str]) -> None:
+        model = m.witness(m.full, formula)
+        if model is None:
+            return
+        answers = m.answers(model)
+        before, after = _outcome(base, answers), _outcome(head, answers)
+        changes.append(BehaviourChange(aspect, text, safety, answers, show(before), show(after)))
 
-    def outcome(g: Guidance, answers: Mapping[str, object]) -> Any:
-        known = {q.id for q in g.questions}
-        return g.assess({k: v for k, v in answers.items() if k in known})
+    levels = range(1, len(URGENCIES))
+    pairs = [(lit("base", bd.urgency_at_least(k)), lit("head", hd.urgency_at_least(k))) for k in levels]
+    lower = z3.Or(*[z3.And(b, z3.Not(h)) for b, h in pairs])
+    higher = z3.Or(*[z3.And(h, z3.Not(b)) for b, h in pairs])
+    report(lower, "urgency", "some answer sets now get a lower urgency", True, lambda a: a.urgency)
+    report(higher, "urgency", "some answer sets now get a higher urgency", False, lambda a: a.urgency)
 
-    lowered = example(u_head < u_base)
-    raised = example(u_head > u_base)
-    for answers, direction, safety in ((lowered, "lower", True), (raised, "higher", False)):
-        if answers is not None:
-            before, after = outcome(base, answers), outcome(head, answers)
-            changes.append(
-                BehaviourChange(
-                    "urgency",
-                    f"some answer sets now get a {direction} urgency",
-                    safety,
-                    answers,
-                    before.urgency,
-                    after.urgency,
-                )
-            )
-    heat_code = z3.IntVal(1)
-    new_heat = example(z3.And(a_head == heat_code, a_base != heat_code))
-    other = example(z3.And(a_head != a_base, a_head != heat_code))
-    for answers, text, safety in (
-        (new_heat, "heat is now advised where it was not", True),
-        (other, "the ice or heat advice changes", False),
+    def advice(side: str, kind: str) -> Any:
+        g = head if side == "head" else base
+        dm = hd if side == "head" else bd
+        rules = [lit(side, dm.decides(r.id)) for r in g.thermal_rules if r.advice == kind]
+        return z3.Or(z3.BoolVal(False), *rules)
+
+    def thermal(a: Any) -> str:
+        return f"{a.thermal.advice} ({a.thermal.rule})"
+
+    for kind in ("heat", "ice"):
+        report(
+            z3.And(advice("head", kind), z3.Not(advice("base", kind))),
+            "thermal",
+            f"{kind} is now advised where it was not",
+            True,
+            thermal,
+        )
+    changed = z3.Or(*[advice("head", k) != advice("base", k) for k in ("ice", "heat", "none")])
+    if not any(c.aspect == "thermal" for c in changes):
+        report(changed, "thermal", "the ice or heat advice changes", False, thermal)
+
+    for kind, ids in (
+        ("red flag", sorted({*bd.red_flags, *hd.red_flags})),
+        ("relief step", sorted({*bd.relief, *hd.relief})),
+        ("prevention step", sorted({*bd.prevention, *hd.prevention})),
     ):
-        if answers is not None:
-            before, after = outcome(base, answers), outcome(head, answers)
-            changes.append(
-                BehaviourChange(
-                    "thermal",
-                    text,
-                    safety,
-                    answers,
-                    f"{before.thermal.advice} ({before.thermal.rule})",
-                    f"{after.thermal.advice} ({after.thermal.rule})",
-                )
-            )
-    flags = sorted({rf.id for rf in base.red_flags} | {rf.id for rf in head.red_flags})
-    for fid in flags:
-        old = base_fire.get(fid, z3.BoolVal(False))
-        new = head_fire.get(fid, z3.BoolVal(False))
-        for formula, text, safety in (
-            (z3.And(old, z3.Not(new)), f"red flag {fid!r} no longer fires for some answer sets", True),
-            (z3.And(new, z3.Not(old)), f"red flag {fid!r} now fires for more answer sets", False),
-        ):
-            answers = example(formula)
-            if answers is not None:
-                before, after = outcome(base, answers), outcome(head, answers)
-                changes.append(
-                    BehaviourChange(
-                        f"red_flag:{fid}",
-                        text,
-                        safety,
-                        answers,
-                        "fires" if any(r.id == fid for r in before.red_flags) else "does not fire",
-                        "fires" if any(r.id == fid for r in after.red_flags) else "does not fire",
-                    )
-                )
-    return changes, "computed exactly over every valid answer set (SMT, z3)"
+        for item in ids:
+            old, new = given("base", item), given("head", item)
+            shown = _shown(item, ("fires", "does not fire") if kind == "red flag" else ("given", "not given"))
+            safety = kind == "red flag"
+            verb = "fires" if safety else "is given"
+            aspect = f"{kind.replace(' ', '_')}:{item}"
+            fewer = f"{kind} {item!r} no longer {verb} for some answer sets"
+            report(z3.And(old, z3.Not(new)), aspect, fewer, safety, shown)
+            more = f"{kind} {item!r} now {verb} for more answer sets"
+            report(z3.And(new, z3.Not(old)), aspect, more, False, shown)
+    return changes, "computed exactly over every answer set valid on both sides (SMT, z3)"
 
 
-class _Encoding:
-    """Head's question set as z3 variables, and condition trees as formulas over them.
+def _shown(item: str, words: tuple[str, str]) -> Callable[[Any], str]:
+    def show(a: Any) -> str:
+        given = {r.id for r in a.red_flags} | {s.id for s in (*a.relief, *a.prevention)}
+        return words[0] if item in given else words[1]
 
-    Kept separate from the verifier's encoding, which abstracts integers to
-    the thresholds of one guidance only: a diff compares two rule sets whose
-    thresholds differ, so here integers stay integers (exact, and a handful of
-    queries is cheap).
-    """
+    return show
 
-    def __init__(self, head: Guidance) -> None:
-        import z3  # type: ignore[import-untyped]
 
-        self.z3: Any = z3
-        self.head = head
-        self.solver: Any = z3.Solver()
-        self.var: dict[str, Any] = {}
-        self.codes = {q.id: [c.code for c in q.choices or ()] for q in head.questions}
-        self.plain: list[Any] = []
-        """The plainest answers (no, the lowest value, the first choice), to shrink examples."""
-        for q in head.questions:
-            if q.type == "boolean":
-                v = z3.Bool(q.id)
-                self.plain.append(z3.Not(v))
-            else:
-                v = z3.Int(q.id)
-                lo, hi = (0, len(self.codes[q.id]) - 1) if q.type == "choice" else (q.minimum, q.maximum)
-                if lo is not None:
-                    self.solver.add(v >= lo)
-                    self.plain.append(v == lo)
-                if hi is not None:
-                    self.solver.add(v <= hi)
-            self.var[q.id] = v
-
-    def encode(self, node: Condition) -> Any:
-        z3 = self.z3
-        if isinstance(node, Const):
-            return z3.BoolVal(node.value)
-        if isinstance(node, Flag):
-            return self.var[node.question]
-        if isinstance(node, Compare):
-            x, c = self.var[node.question], node.value
-            ops = {"<": x < c, "<=": x <= c, ">": x > c, ">=": x >= c, "==": x == c, "!=": x != c}
-            return ops[node.op]
-        if isinstance(node, OneOf):
-            x, codes = self.var[node.question], self.codes[node.question]
-            return z3.Or(*[x == codes.index(c) for c in node.choices if c in codes], z3.BoolVal(False))
-        if isinstance(node, Not):
-            return z3.Not(self.encode(node.operand))
-        if isinstance(node, And):
-            return z3.And(*[self.encode(c) for c in node.operands])
-        if isinstance(node, Or):
-            return z3.Or(*[self.encode(c) for c in node.operands])
-        raise TypeError(f"cannot encode {type(node).__name__}")
-
-    def example(self, formula: Any) -> dict[str, object] | None:
-        """A complete answer set satisfying ``formula``, as plain as possible, or None."""
-        z3 = self.z3
-        s = self.solver
-        if s.check(formula) != z3.sat:
-            return None
-        prefs = list(self.plain)
-        while prefs and s.check(formula, *prefs) != z3.sat:
-            core = {c.get_id() for c in s.unsat_core()}
-            kept = [p for p in prefs if p.get_id() not in core]
-            prefs = kept if len(kept) < len(prefs) else prefs[:-1]
-        s.check(formula, *prefs)
-        model = s.model()
-        out: dict[str, object] = {}
-        for q in self.head.questions:
-            value = model.eval(self.var[q.id], model_completion=True)
-            if q.type == "boolean":
-                out[q.id] = bool(z3.is_true(value))
-            elif q.type == "integer":
-                out[q.id] = value.as_long()
-            else:
-                out[q.id] = self.codes[q.id][value.as_long()]
-        return out
+def _outcome(g: Guidance, answers: Mapping[str, object]) -> Any:
+    """``g.assess`` on the part of ``answers`` its questions ask (an optional one left out means no)."""
+    known = {q.id for q in g.questions}
+    return g.assess({k: v for k, v in answers.items() if k in known})
 
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -362,9 +331,16 @@ def _version(text: str) -> tuple[int, int, int]:
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def version_problems(base: Guidance, head: Guidance, behaviour: list[BehaviourChange]) -> list[str]:
+def version_problems(
+    base: Guidance, head: Guidance, behaviour: list[BehaviourChange], breaking: list[str]
+) -> list[str]:
     problems = []
     vb, vh = _version(base.version), _version(head.version)
+    if breaking and vh[0] == vb[0]:
+        problems.append(
+            f"answer sets stored for {base.version} no longer work ({'; '.join(breaking)}): "
+            f"that needs a new major version (e.g. {vb[0] + 1}.0.0), not {head.version}"
+        )
     content_changed = _content_without_version(base) != _content_without_version(head)
     if content_changed and vh == vb:
         problems.append(f"the content changed but the version is still {head.version}: raise it")
@@ -383,13 +359,15 @@ def version_problems(base: Guidance, head: Guidance, behaviour: list[BehaviourCh
 def diff(base: Guidance, head: Guidance) -> Diff:
     items = item_changes(base, head)
     behaviour, note = behaviour_changes(base, head)
+    breaking = breaking_changes(base, head)
     return Diff(
         base={"id": base.id, "version": base.version, "digest": base.digest},
         head={"id": head.id, "version": head.version, "digest": head.digest},
         items=items,
         behaviour=behaviour,
         behaviour_note=note,
-        problems=version_problems(base, head, behaviour),
+        breaking=breaking,
+        problems=version_problems(base, head, behaviour, breaking),
     )
 
 
@@ -409,6 +387,10 @@ def render_text(d: Diff) -> str:
         for c in d.items:
             detail = f" ({', '.join(c.fields)})" if c.fields else ""
             out.append(f"  {c.change:<8} {c.file} {c.id}{detail}")
+            out += [f"           {line}" for line in c.advice.splitlines()]
+    if d.breaking:
+        out.append("Breaking (stored answer sets stop working):")
+        out += [f"  {b}" for b in d.breaking]
     out.append(f"Behaviour: {d.behaviour_note}")
     for b in d.behaviour:
         flag = "SAFETY-RELEVANT (needs clinical sign-off): " if b.safety_relevant else ""
@@ -429,6 +411,9 @@ def render_markdown(d: Diff) -> str:
         out.append(f"- :x: {p}")
     if d.problems:
         out.append("")
+    if d.breaking:
+        out += ["#### Breaking changes (stored answer sets stop working)", ""]
+        out += [f"- {b}" for b in d.breaking] + [""]
     out += ["#### Behaviour", "", f"_{d.behaviour_note}_", ""]
     if d.behaviour:
         out += ["| aspect | change | before | after | safety |", "|---|---|---|---|---|"]
@@ -453,6 +438,18 @@ def render_markdown(d: Diff) -> str:
         out += ["| change | file | id | fields |", "|---|---|---|---|"]
         for c in d.items:
             out.append(f"| {c.change} | {c.file} | `{c.id}` | {', '.join(c.fields)} |")
+        signed = [c for c in d.items if c.advice]
+        for c in signed:
+            out += [
+                f"<details><summary>What patients read: {c.id}</summary>",
+                "",
+                "```",
+                c.advice,
+                "```",
+                "</details>",
+            ]
+        if signed:
+            out.append("")
     else:
         out.append("No item changes.")
     return "\n".join(out) + "\n"

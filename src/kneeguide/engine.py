@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict
 
 from .decision import Gate
+from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
 from .renderers import to_english, to_python
@@ -103,23 +104,6 @@ class Assessment(_Out):
     prevention: tuple[StepResult, ...]
     trace: tuple[TraceEntry, ...]
     disclaimer: str
-
-
-class AnswerProblem(_Out):
-    """One bad answer: which question, and what is wrong with it."""
-
-    field: str
-    message: str
-
-
-class AnswersError(ValueError):
-    """The answers were refused; ``problems`` names every offending field."""
-
-    def __init__(self, problems: Sequence[AnswerProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            "the answers were refused:\n" + "\n".join(f"  {p.field}: {p.message}" for p in self.problems)
-        )
 
 
 class Engine:

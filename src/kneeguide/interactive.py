@@ -37,7 +37,7 @@ def _parse(q: Question, text: str) -> tuple[object, str | None]:
             return None, f"please give a number from {q.minimum} to {q.maximum}"
         return value, None
     codes = [c.code for c in q.choices or ()]
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(codes):
+    if text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= len(codes):
         return codes[int(text) - 1], None
     if text in codes:
         return text, None

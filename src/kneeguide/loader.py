@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,8 +29,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import conditions as cond
+from . import textcheck
 from .decision_checks import check_decisions
 from .diagnostics import Diagnostic, format_path
+from .errors import ContentError, ReviewOverdueWarning
 from .guidance import Guidance, spec_of
 from .models import (
     FILES,
@@ -47,6 +50,7 @@ from .models import (
 )
 from .readability import Grade, grade
 from .resources import DEFAULT_GUIDELINE, guidance_root, schemas_dir
+from .review import resolve_today, review_status
 from .yamlsource import SourceError, YamlDocument, read_yaml
 
 __all__ = [
@@ -68,17 +72,6 @@ too, before it exhausts the recursion of the resolver.
 """
 _M = TypeVar("_M", bound=BaseModel)
 _SCHEMA_POINTER = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$")
-
-
-class ContentError(Exception):
-    """The guidance content is invalid; ``diagnostics`` lists every problem."""
-
-    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
-        self.diagnostics = list(diagnostics)
-        errors = [d for d in self.diagnostics if d.severity == "error"]
-        lines = [f"{d.location}: [{d.field}] {d.message}" for d in errors[:20]]
-        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"{len(errors)} problem(s) in the guidance:\n" + "\n".join(lines) + more)
 
 
 @dataclass
@@ -112,14 +105,26 @@ def load(path: str | Path | None = None, *, today: dt.date | None = None) -> Gui
     """Load and validate a guideline folder (the packaged one by default).
 
     Raises ``ContentError`` carrying every problem when the content is invalid.
+    A review date that has passed (in UTC, on ``today`` when given) is no
+    error here: it gives a ``ReviewOverdueWarning``; ``review.review_status``
+    tells the same to a host that asks.
     """
     folder = Path(path) if path is not None else guidance_root() / DEFAULT_GUIDELINE
     folders = find_guidelines(folder)
     if len(folders) != 1:
         raise ContentError([Diagnostic(str(folder), 0, 0, "", "holds several guidelines; name one folder")])
-    result = check(folders[0], today=today)
+    # Review dates gate content CI (``validate``), never use: overdue content
+    # still loads, with a warning the host can see.
+    result = check(folders[0], today=today, review_dates=False)
     if not result.ok or result.guidance is None:
         raise ContentError(result.diagnostics)
+    status = review_status(result.guidance.metadata, today)
+    if status.overdue:
+        g = result.guidance
+        warnings.warn(
+            ReviewOverdueWarning(f"{g.id} {g.version}: {status.message} (see 'kneeguide validate')"),
+            stacklevel=2,
+        )
     return result.guidance
 
 
@@ -132,10 +137,12 @@ def check(
 ) -> LoadResult:
     """Check one guideline folder and build its ``Guidance`` when it is valid.
 
-    ``review_dates=False`` skips the checks against today's date, for reading
-    an older revision whose review was due long ago (``kneeguide diff``).
+    ``review_dates=False`` skips the checks against today's date, for using
+    content (``load``) and for reading an older revision whose review was due
+    long ago (``kneeguide diff``).  ``today`` defaults to ``KNEEGUIDE_TODAY``,
+    else the UTC date.
     """
-    checker = _Checker(Path(folder), today or dt.date.today(), review_warning_days)
+    checker = _Checker(Path(folder), resolve_today(today), review_warning_days)
     checker.review_dates = review_dates
     return checker.run()
 
@@ -208,6 +215,8 @@ class _Checker:
             return LoadResult(self.folder, None, self.diagnostics)
         self.read_files()
         for name, doc in self.docs.items():
+            for problem in textcheck.problems(doc.data):
+                self.error(name, problem.path, problem.message, offset=problem.offset, code="character")
             if self.schema_check(name, doc):
                 self.model_check(name, doc)
         guidance = None
@@ -350,6 +359,14 @@ class _Checker:
 
         self.check_unique_ids()
         self.check_questions()
+        for i, rf in enumerate(red_flags):
+            if rf.urgency == "self_care":
+                self.error(
+                    "red_flags.yaml",
+                    ("red_flags", i, "urgency"),
+                    "a red flag cannot have urgency self_care: it is a warning sign, so it needs "
+                    "soon, urgent or emergency (or it is relief advice, not a red flag)",
+                )
         specs = {q.id: spec_of(q) for q in questions}
         optional = {q.id for q in questions if not q.required}
 

@@ -11,6 +11,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .models import URGENCIES
+
 if TYPE_CHECKING:
     from .adaptive import Interview
     from .engine import Assessment
@@ -44,7 +46,7 @@ def assessment_text(guidance: Guidance, a: Assessment) -> str:
     out = [HEADLINES[a.urgency], ""]
     if a.red_flags:
         out.append("What to do now")
-        for rf in sorted(a.red_flags, key=lambda r: ("emergency", "urgent", "soon").index(r.urgency)):
+        for rf in sorted(a.red_flags, key=lambda r: -URGENCIES.index(r.urgency)):
             out.append(
                 _wrap(f"- {rf.title} ({rf.urgency.replace('_', ' ')}): {rf.advice} {cite(rf.sources)}")
             )

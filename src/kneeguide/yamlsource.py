@@ -233,8 +233,12 @@ class _Builder:
         value = str(node.value)
         if tag in (_CORE + "str", _CORE + "timestamp"):
             # Dates stay text: JSON Schema checks their format, pydantic parses them.
-            if node.style in (None, "", "'", '"') and "\n" not in value:
-                self.doc.inline_strings[path] = 1 if node.style in ("'", '"') else 0
+            quoted = node.style in ("'", '"')
+            # Escapes ("\x07", "''") make the text shorter than its source:
+            # then a column inside the text no longer maps onto the file.
+            raw = node.end_mark.index - node.start_mark.index - (2 if quoted else 0)
+            if node.style in (None, "", "'", '"') and "\n" not in value and raw == len(value):
+                self.doc.inline_strings[path] = 1 if quoted else 0
             return value
         if tag == _CORE + "null":
             return None

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..engine import AnswersError
+from ..engine import AnswerProblem, AnswersError
 from . import cds_hooks, openapi
 from .operations import Operations
 from .problems import LOCALES, Problem, answers_problem, check_query, read_json
@@ -81,6 +81,7 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
     routes = [
         Route("/questions", fixed(lambda locale: questions(g, locale)), methods=["GET"]),
         Route("/assess", answers_endpoint(lambda g, a: g.assess(a)), methods=["POST"]),
+        Route("/interview", answers_endpoint(lambda g, a: g.interview(a)), methods=["POST"]),
         Route("/guidance", fixed(lambda locale: guidance_info(g)), methods=["GET"]),
         Route("/healthz", fixed(lambda locale: {"status": "ok", "guidance": _ref(g)}), methods=["GET"]),
         Route("/openapi.json", fixed(lambda locale: document), methods=["GET"]),
@@ -148,9 +149,7 @@ def _ref(g: Guidance) -> dict[str, str]:
     return {"id": g.id, "version": g.version, "digest": g.digest}
 
 
-def _not_an_object(value: object) -> list[Any]:
-    from ..engine import AnswerProblem
-
+def _not_an_object(value: object) -> list[AnswerProblem]:
     kind = "a list" if isinstance(value, list) else "null" if value is None else type(value).__name__
     return [AnswerProblem(field="(answers)", message=f"expected an object keyed by question id, got {kind}")]
 
