@@ -34,7 +34,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from kneeguide import load, loader
+from kneeguide import load
+from kneeguide.checks import files as checks_files
 from kneeguide.cli import main
 from kneeguide.conditions import And, Flag, Not, OneOf
 from kneeguide.guidance import Guidance
@@ -584,7 +585,7 @@ def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         return copy.deepcopy(cache[key])
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loader, "read_yaml", cached_read)
+        mp.setattr(checks_files, "read_yaml", cached_read)
         yield folder
 
 

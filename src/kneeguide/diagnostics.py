@@ -8,10 +8,11 @@ table keyed by format name, not an if/elif chain.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "REPORTERS",
@@ -60,14 +61,31 @@ class Diagnostic:
         return self.file
 
 
-def format_path(path: Sequence[str | int]) -> str:
-    """Render a path such as ``("red_flags", 2, "condition")`` for a person."""
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def format_path(path: Sequence[str | int], data: Any = None) -> str:
+    """Render a path such as ``("red_flags", 2, "condition")`` for a person.
+
+    Given the file's ``data``, an item of a list is named by its id, as the
+    author knows it (``red_flags[possible_dvt].condition``); the index stays
+    where the item has no id, a malformed one, or one used twice in the list.
+    """
     out = ""
+    node = data
     for part in path:
         if isinstance(part, int):
-            out += f"[{part}]"
+            label: str | int = part
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            if isinstance(ident, str) and _ID.match(ident):
+                same = sum(1 for other in node if isinstance(other, dict) and other.get("id") == ident)
+                label = ident if same == 1 else part
+            out += f"[{label}]"
+            node = item
         else:
             out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out or "(file)"
 
 
