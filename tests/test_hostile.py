@@ -231,13 +231,14 @@ def test_a_symlink_inside_the_folder_is_still_read(tmp_path: Path) -> None:
     assert result.errors == [] and result.guidance is not None
 
 
-def test_a_file_given_as_the_guidance_folder_exits_1(
+def test_a_file_given_is_checked_with_its_guideline_folder_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "guideline.yaml"
     path.write_text("guideline: {}\n")
     assert main(["validate", str(path)]) == 1
-    assert "is not a folder of guidance files" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'red_flags.yaml'}: error [(file)] missing-file: this guidance file is missing" in out
 
 
 # --- answers ------------------------------------------------------------------------------------

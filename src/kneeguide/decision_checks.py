@@ -126,7 +126,7 @@ def _not_with(
                 fname,
                 (*path, "not_with", j),
                 f"unknown red flag {rf!r}{did_you_mean(rf, flags)}",
-                code="gate",
+                code="unknown-red-flag",
             )
 
 
