@@ -50,7 +50,9 @@ def _hook_repository(tmp: Path) -> tuple[Path, str]:
 
 @pytest.mark.slow
 def test_the_hooks_pass_good_guidance_and_refuse_a_broken_commit(tmp_path: Path) -> None:
-    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit")
+    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pre-commit"
+    )
     assert pre_commit, "pre-commit is part of the test extra"
     hooks, rev = _hook_repository(tmp_path)
     content = tmp_path / "content"

@@ -113,10 +113,14 @@ def test_negative_case(case_file: Path, tmp_path: Path) -> None:
             f"expected field {expect['field']}; got:\n{shown}"
         )
     if "code" in expect:
-        assert any(d.code == expect["code"] for d in matches), f"expected code {expect['code']}; got:\n{shown}"
+        assert any(d.code == expect["code"] for d in matches), (
+            f"expected code {expect['code']}; got:\n{shown}"
+        )
     if expect.get("only"):
         assert len(result.errors) == 1, f"one mistake, one error; got:\n{shown}"
-    assert all(d.code != "content" for d in result.diagnostics), f"a diagnostic without its own code:\n{shown}"
+    assert all(d.code != "content" for d in result.diagnostics), (
+        f"a diagnostic without its own code:\n{shown}"
+    )
 
 
 CLI_CASES = ["unknown_question", "custom_tag", "binary_file", "duplicate_key"]

@@ -114,7 +114,7 @@ class Checker:
                 format_path(path, data),
                 message,
                 "warning" if severity == "warning" else "error",
-                code,
+                code=code,
             )
         )
 
