@@ -54,10 +54,9 @@ def test_every_diagnostic_made_in_the_code_base_names_its_code() -> None:
         for m in re.finditer(r"\bDiagnostic\(", text):
             call = text[m.end() : m.end() + 400]
             depth, end = 1, 0
-            for end, ch in enumerate(call):
-                depth += {"(": 1, ")": -1}.get(ch, 0)
-                if depth == 0:
-                    break
+            while depth and end < len(call):
+                depth += {"(": 1, ")": -1}.get(call[end], 0)
+                end += 1
             assert "code=" in call[:end], f"{path.name}: Diagnostic(...) without code= at {call[:80]!r}"
 
 
@@ -226,7 +225,28 @@ def test_export_uses_the_local_guideline_and_says_so(
     shutil.copytree(BASE, tmp_path / "guidance" / "only")
     monkeypatch.chdir(tmp_path)
     assert main(["export", "fhir", "-o", "out"]) == 0
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert "using the guidance in ./guidance (guidance/only)" in err
     written = list((tmp_path / "out").rglob("*.json"))
     assert any("example-guideline" in p.read_text("utf-8") for p in written), written
+
+
+# --- the docs stand alone ----------------------------------------------------------------------
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text("utf-8")):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            if not (page.parent / target.split("#", 1)[0]).exists():
+                broken.append(f"{page.name}: {target}")
+    assert not broken, broken
+
+
+def test_the_ci_docs_install_from_the_repository_not_a_package_index() -> None:
+    text = (REPO / "docs" / "ci.md").read_text("utf-8") + (REPO / "README.md").read_text("utf-8")
+    assert not re.search(r"pip install '?kneeguide\b", text), "kneeguide is not published on an index"
+    assert "rev: v1.0.0" not in text
