@@ -12,13 +12,13 @@ import contextlib
 import json
 import os
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_report import say as _say
+from .cli_report import warnings_to_stderr as _warnings_to_stderr
 from .diagnostics import ExitCode
 from .errors import KneeguideError, MissingExtraError, UsageError
 from .reporters import formats_of
@@ -78,11 +78,6 @@ def _run(argv: Sequence[str] | None) -> int:
         return _internal_error(exc)
 
 
-def _say(message: str) -> None:
-    with contextlib.suppress(KneeguideError, OSError):  # standard error cannot be written either
-        print(message, file=sys.stderr)
-
-
 def _internal_error(exc: BaseException) -> int:
     """A bug: a short message, how to report it, and a distinct exit code."""
     import traceback
@@ -108,21 +103,6 @@ def _require(module: str, extra: str, what: str) -> None:
 
     if importlib.util.find_spec(module) is None:
         raise MissingExtraError(extra, module, what)
-
-
-@contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    """Show kneeguide's warnings (an overdue review) as one line each on standard error."""
-    from .errors import KneeguideWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", KneeguideWarning)
-        yield
-    for w in caught:
-        if issubclass(w.category, KneeguideWarning):
-            _say(f"kneeguide: warning: {w.message}")
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,7 +9,11 @@ github`` on broken content still annotates the pull request.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +21,36 @@ from .diagnostics import ExitCode
 from .errors import UsageError
 from .reporters import invalid, render
 
-__all__ = ["diff", "formats", "note", "validate", "verify"]
+__all__ = ["diff", "formats", "note", "say", "validate", "verify", "warnings_to_stderr"]
+
+
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show kneeguide's warnings (an overdue review) as one line each on standard error."""
+    from .errors import KneeguideWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KneeguideWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, KneeguideWarning):
+            say(f"kneeguide: warning: {w.message}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def say(message: str) -> None:
+    """One message on standard error; nothing when standard error cannot be written either."""
+    from .errors import KneeguideError
+
+    with contextlib.suppress(KneeguideError, OSError):
+        print(message, file=sys.stderr)
 
 
 def note(message: str | None) -> None:
     """Tell the user on standard error what was chosen for them."""
     if message:
-        print(f"kneeguide: note: {message}", file=sys.stderr)
+        say(f"kneeguide: note: {message}")
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -63,7 +90,6 @@ def validate(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     """Verify each guideline folder; with several, JSON is a list of their reports."""
-    from .cli import _warnings_to_stderr
     from .loader import ContentError, load
     from .targets import guideline_folders
     from .verifier import verify as prove
@@ -74,7 +100,7 @@ def verify(args: argparse.Namespace) -> int:
     outputs = []
     for folder in targets.folders:
         try:
-            with _warnings_to_stderr():
+            with warnings_to_stderr():
                 guidance = load(folder)
         except ContentError as exc:
             summary = f"{folder}: the guidance is invalid: run 'kneeguide validate' for details"

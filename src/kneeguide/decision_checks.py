@@ -12,27 +12,16 @@ Each check has its own stable code (docs/diagnostics.md documents them).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from .conditions import Condition, Const
 from .hints import closest, did_you_mean
 from .models import Conflict, Hazard, Invariant, Question, RedFlag, Step, ThermalRule
 
-__all__ = ["Reporter", "check_decisions"]
+if TYPE_CHECKING:  # the checker that reports each problem (``Checker.error``)
+    from .checks.core import Checker as Reporter
 
-
-class Reporter(Protocol):
-    def error(
-        self,
-        name: str,
-        path: Sequence[str | int],
-        message: str,
-        *,
-        code: str,
-        key: bool = ...,
-        offset: int | None = ...,
-        severity: str = ...,
-    ) -> None: ...
+__all__ = ["check_decisions"]
 
 
 def check_decisions(

@@ -10,11 +10,14 @@ as "refers back to itself".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .. import conditions as cond
 from ..guidance import spec_of
 from ..models import Invariant, Question, RedFlag, Step, ThermalRule
-from .core import Checker
+
+if TYPE_CHECKING:
+    from .core import Checker
 
 __all__ = ["check_conditions"]
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..hints import did_you_mean
 from ..models import Question, RedFlag, ThermalFile
-from .core import Checker
+
+if TYPE_CHECKING:
+    from .core import Checker
 
 __all__ = [
     "check_questions",

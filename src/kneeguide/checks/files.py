@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..hints import closest
 from ..models import FILES, SCHEMA_NAMES
 from ..yamlsource import SourceError, YamlDocument, read_yaml
-from .core import Checker
+
+if TYPE_CHECKING:
+    from .core import Checker
 
 __all__ = ["read_files"]
 

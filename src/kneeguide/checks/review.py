@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import format_path
 from ..readability import grade
 from ..yamlsource import YamlDocument
-from .core import Checker
+
+if TYPE_CHECKING:
+    from .core import Checker
 
 __all__ = ["check_claims", "check_dates", "check_reading", "patient_texts"]
 

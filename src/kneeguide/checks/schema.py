@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,7 +20,9 @@ from ..hints import closest, did_you_mean
 from ..models import FILES, SCHEMA_NAMES
 from ..resources import schemas_dir
 from ..yamlsource import YamlDocument
-from .core import Checker
+
+if TYPE_CHECKING:
+    from .core import Checker
 
 __all__ = ["model_check", "schema_check"]
 
