@@ -34,7 +34,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from kneeguide import load, loader
+from kneeguide import load
+from kneeguide.checks import files as checks_files
 from kneeguide.cli import main
 from kneeguide.conditions import And, Flag, Not, OneOf
 from kneeguide.guidance import Guidance
@@ -230,13 +231,14 @@ def test_a_symlink_inside_the_folder_is_still_read(tmp_path: Path) -> None:
     assert result.errors == [] and result.guidance is not None
 
 
-def test_a_file_given_as_the_guidance_folder_exits_1(
+def test_a_file_given_is_checked_with_its_guideline_folder_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "guideline.yaml"
     path.write_text("guideline: {}\n")
     assert main(["validate", str(path)]) == 1
-    assert "is not a folder of guidance files" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'red_flags.yaml'}: error [(file)] missing-file: this guidance file is missing" in out
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -584,7 +586,7 @@ def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         return copy.deepcopy(cache[key])
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(loader, "read_yaml", cached_read)
+        mp.setattr(checks_files, "read_yaml", cached_read)
         yield folder
 
 

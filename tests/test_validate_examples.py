@@ -3,7 +3,9 @@
 Every file in ``content_examples/negative/`` describes one mistake as a small
 edit of the valid ``content_examples/base/`` guideline, and where the error
 must be reported.  The expected line is found from the ``at`` text in the
-edited file, so each case pins the exact place an author is sent to.
+edited file, so each case pins the exact place an author is sent to.  A case
+may also name the diagnostic ``code``, and ``only: true`` when the mistake
+must give exactly one error (no follow-on errors, no duplicates).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def apply_case(case: dict[str, Any], folder: Path) -> Path:
     """Apply a negative case's edit to a copy of the base guideline."""
     shutil.copytree(BASE, folder)
     target = folder / case["file"]
-    if case.get("delete"):
+    if "rename" in case:
+        target.rename(folder / case["rename"])
+    elif case.get("delete"):
         target.unlink()
     elif "write" in case:
         target.write_text(case["write"], encoding="utf-8")
@@ -108,6 +112,15 @@ def test_negative_case(case_file: Path, tmp_path: Path) -> None:
         assert any(d.field == expect["field"] for d in matches), (
             f"expected field {expect['field']}; got:\n{shown}"
         )
+    if "code" in expect:
+        assert any(d.code == expect["code"] for d in matches), (
+            f"expected code {expect['code']}; got:\n{shown}"
+        )
+    if expect.get("only"):
+        assert len(result.errors) == 1, f"one mistake, one error; got:\n{shown}"
+    assert all(d.code != "content" for d in result.diagnostics), (
+        f"a diagnostic without its own code:\n{shown}"
+    )
 
 
 CLI_CASES = ["unknown_question", "custom_tag", "binary_file", "duplicate_key"]

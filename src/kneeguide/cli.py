@@ -12,15 +12,16 @@ import contextlib
 import json
 import os
 import sys
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import __version__
-from .diagnostics import REPORTERS, Diagnostic, ExitCode
+from .cli_report import say as _say
+from .cli_report import warnings_to_stderr as _warnings_to_stderr
+from .diagnostics import ExitCode
 from .errors import KneeguideError, MissingExtraError, UsageError
+from .reporters import formats_of
 
 __all__ = ["DEBUG_ENV", "TIMEOUT_ENV", "UsageError", "main"]
 
@@ -77,11 +78,6 @@ def _run(argv: Sequence[str] | None) -> int:
         return _internal_error(exc)
 
 
-def _say(message: str) -> None:
-    with contextlib.suppress(KneeguideError, OSError):  # standard error cannot be written either
-        print(message, file=sys.stderr)
-
-
 def _internal_error(exc: BaseException) -> int:
     """A bug: a short message, how to report it, and a distinct exit code."""
     import traceback
@@ -109,21 +105,6 @@ def _require(module: str, extra: str, what: str) -> None:
         raise MissingExtraError(extra, module, what)
 
 
-@contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    """Show kneeguide's warnings (an overdue review) as one line each on standard error."""
-    from .errors import KneeguideWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", KneeguideWarning)
-        yield
-    for w in caught:
-        if issubclass(w.category, KneeguideWarning):
-            _say(f"kneeguide: warning: {w.message}")
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kneeguide",
@@ -133,13 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     v = sub.add_parser("validate", help="check guidance content and report every problem")
-    v.add_argument(
-        "path",
-        nargs="?",
-        type=Path,
-        help="a guideline folder, or a folder of them (default: the packaged guidance)",
-    )
-    v.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    v.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
+    v.add_argument("--format", choices=formats_of("validate"), default="text")
     v.add_argument(
         "--review-window",
         type=int,
@@ -155,8 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     v.set_defaults(run=_validate)
 
     vf = sub.add_parser("verify", help="prove the rules consistent over every possible answer set")
-    vf.add_argument("path", nargs="?", type=Path, help="a guideline folder (default: the packaged guidance)")
-    vf.add_argument("--format", choices=("text", "json", "github"), default="text")
+    vf.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_PATHS_HELP)
+    vf.add_argument("--format", choices=formats_of("verify"), default="text")
     vf.set_defaults(run=_verify)
 
     a = sub.add_parser("assess", help="assess one person's answers")
@@ -185,7 +161,10 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist)"
     )
     e.add_argument(
-        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+        "--guidance",
+        type=Path,
+        metavar="DIR",
+        help="a guideline folder (default: the one in ./guidance when there is one, else the packaged one)",
     )
     e.add_argument(
         "--timeout",
@@ -196,13 +175,13 @@ def _parser() -> argparse.ArgumentParser:
     e.set_defaults(run=_export)
 
     f = sub.add_parser("formats", help="list every export format and the plugin providing it")
-    f.add_argument("--format", choices=("text", "json"), default="text")
+    f.add_argument("--format", choices=formats_of("formats"), default="text")
     f.set_defaults(run=_formats)
 
     d = sub.add_parser("diff", help="what a content change does to patients, and version discipline")
     d.add_argument("base", metavar="BASE", help="a guideline folder, or a git revision (REV or REV:path)")
     d.add_argument("head", metavar="HEAD", help="a guideline folder, or a git revision (REV or REV:path)")
-    d.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    d.add_argument("--format", choices=formats_of("diff"), default="text")
     d.set_defaults(run=_diff)
 
     sv = sub.add_parser("serve", help="serve the guidance over HTTP and CDS Hooks (needs the serve extra)")
@@ -227,75 +206,38 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-# --- validate ---------------------------------------------------------------------
+# --- validate, verify, diff, formats (kneeguide.cli_report) ------------------------------
+
+_PATHS_HELP = (
+    "guideline folders, folders of them, or files inside them (each file's guideline is "
+    "checked once); default: ./guidance when it holds guidelines, else the packaged guidance"
+)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .loader import check, find_guidelines
-    from .resources import guidance_root
-    from .review import resolve_today
+    from .cli_report import validate
 
-    try:
-        today = resolve_today(args.today)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    root = args.path if args.path is not None else guidance_root()
-    if not root.exists():
-        raise UsageError(f"{root} does not exist")
-    diagnostics: list[Diagnostic] = []
-    summaries = []
-    for folder in find_guidelines(root):
-        result = check(folder, today=today, review_warning_days=args.review_window)
-        diagnostics.extend(result.diagnostics)
-        errors = len(result.errors)
-        warnings = len(result.diagnostics) - errors
-        if result.guidance is not None:
-            g = result.guidance
-            reading = ""
-            if result.reading is not None:
-                reading = (
-                    f", patient text at SMOG grade {result.reading.smog} "
-                    f"(limit {g.metadata.reading_grade_max})"
-                )
-            summaries.append(
-                f"{folder}: {g.id} {g.version} is valid ({warnings} warning(s)){reading}, digest {g.digest}"
-            )
-        else:
-            summaries.append(f"{folder}: {errors} error(s), {warnings} warning(s)")
-    sys.stdout.write(REPORTERS[args.format](diagnostics, "\n".join(summaries)))
-    return ExitCode.INVALID if any(d.severity == "error" for d in diagnostics) else ExitCode.OK
-
-
-# --- verify -------------------------------------------------------------------------
+    return validate(args)
 
 
 def _verify(args: argparse.Namespace) -> int:
     _require("z3", "verify", "'kneeguide verify'")
-    from .verifier import run_cli
+    from .cli_report import verify
 
-    guidance = _load_or_report(args.path, sys.stdout)
-    if guidance is None:
-        return ExitCode.INVALID
-    code: int = run_cli(guidance, args.format, sys.stdout)
-    return code
+    return verify(args)
 
 
-def _load_or_report(path: Path | None, out: TextIO) -> Any:
-    """Load guidance, or print its problems and return None (exit 1)."""
-    from .loader import ContentError, load
+def _diff(args: argparse.Namespace) -> int:
+    _require("z3", "verify", "'kneeguide diff'")
+    from .cli_report import diff
 
-    if path is not None and not path.exists():
-        raise UsageError(f"{path} does not exist")
-    try:
-        with _warnings_to_stderr():
-            return load(path)
-    except ContentError as exc:
-        out.write(
-            REPORTERS["text"](
-                exc.diagnostics, "the guidance is invalid: run 'kneeguide validate' for details"
-            )
-        )
-        return None
+    return diff(args)
+
+
+def _formats(args: argparse.Namespace) -> int:
+    from .cli_report import formats
+
+    return formats(args)
 
 
 def _guidance_for_use(path: Path | None) -> Any:
@@ -477,7 +419,12 @@ def _export(args: argparse.Namespace) -> int:
     out = args.output
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} exists and is not a folder")
-    guidance = _guidance_for_use(args.guidance)
+    from .cli_report import note
+    from .targets import one_guideline
+
+    folder, picked = one_guideline(args.guidance)
+    note(picked)
+    guidance = _guidance_for_use(folder)
     try:
         report = export_formats(host, chosen, guidance, out, timeout)
     except ExportError as exc:
@@ -496,61 +443,6 @@ def _failures_note(host: Any) -> str:
     if not host.failures:
         return ""
     return "\n" + "\n".join(f"  {f}" for f in host.failures)
-
-
-def _formats(args: argparse.Namespace) -> int:
-    from .plugins import PluginHost
-
-    host = PluginHost.discover()
-    rows = [
-        {
-            "format": name,
-            "media_type": p.format.media_type,
-            "plugin": p.plugin,
-            "distribution": p.distribution,
-            "version": p.version,
-            "description": p.format.description,
-            "available": True,
-        }
-        for name, p in sorted(host.formats.items())
-    ]
-    rows += [
-        {
-            "format": f.plugin,
-            "media_type": "",
-            "plugin": f.plugin,
-            "distribution": f.distribution,
-            "version": f.version,
-            "description": f.message,
-            "available": False,
-        }
-        for f in host.failures
-    ]
-    if args.format == "json":
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-    else:
-        for r in rows:
-            state = "" if r["available"] else f"  UNAVAILABLE: {r['description']}"
-            origin = f"{r['plugin']} ({r['distribution']} {r['version']})"
-            print(f"{r['format']:<10} {r['media_type']!s:<24} {origin}{state}")
-    return ExitCode.USAGE if host.failures else ExitCode.OK
-
-
-def _diff(args: argparse.Namespace) -> int:
-    _require("z3", "verify", "'kneeguide diff'")
-    from .diff import RENDERERS, DiffError, diff, open_side
-    from .loader import ContentError
-
-    try:
-        with open_side(args.base) as base, open_side(args.head) as head:
-            result = diff(base, head)
-    except DiffError as exc:
-        raise UsageError(str(exc)) from None
-    except ContentError as exc:
-        sys.stdout.write(REPORTERS["text"](exc.diagnostics, "a side of the diff is not valid guidance"))
-        return ExitCode.INVALID
-    sys.stdout.write(RENDERERS[args.format](result))
-    return ExitCode.OK if result.ok else ExitCode.INVALID
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -55,13 +55,15 @@ class ConditionError(ValueError):
     """A condition that cannot be parsed or does not fit the question set.
 
     ``column`` is the 0-based offset inside the condition text, so the loader
-    can point at the exact character in the YAML file.
+    can point at the exact character in the YAML file; ``code`` is the stable
+    diagnostic code (docs/diagnostics.md) of the kind of mistake.
     """
 
-    def __init__(self, message: str, column: int = 0) -> None:
+    def __init__(self, message: str, column: int = 0, code: str = "condition-syntax") -> None:
         super().__init__(message)
         self.message = message
         self.column = column
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class OneOf:
     question: str
     choices: tuple[str, ...]
     col: int = field(default=0, compare=False)
+    choice_cols: tuple[int, ...] = field(default=(), compare=False)
+    """Where each choice is written, so a wrong one is reported at itself."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +306,7 @@ class _Parser:
                 return Compare(tok.text, op, int(value.text), tok.col)
             if value.kind in ("ident", "string") and op in ("==", "!="):
                 choice = _choice_text(value)
-                one: Condition = OneOf(tok.text, (choice,), tok.col)
+                one: Condition = OneOf(tok.text, (choice,), tok.col, (value.col,))
                 return Not(one, tok.col) if op == "!=" else one
             raise ConditionError(f"expected a whole number or a choice after {op!r}", value.col)
         negated = False
@@ -313,12 +317,14 @@ class _Parser:
         if nxt.text == "in":
             self.take()
             self.expect("[")
+            cols = [self.peek().col]
             choices = [self.choice()]
             while self.peek().text == ",":
                 self.take()
+                cols.append(self.peek().col)
                 choices.append(self.choice())
             self.expect("]")
-            node = OneOf(tok.text, tuple(choices), tok.col)
+            node = OneOf(tok.text, tuple(choices), tok.col, tuple(cols))
             return Not(node, tok.col) if negated else node
         return Flag(tok.text, tok.col)
 
@@ -366,13 +372,20 @@ def typecheck(
     questions: Mapping[str, QuestionSpec],
     red_flags: frozenset[str] = frozenset(),
 ) -> list[ConditionError]:
-    """Every way the tree does not fit the question set (empty when it fits)."""
+    """Every way the tree does not fit the question set (empty when it fits).
+
+    Each error carries its code and, for an unknown name, the closest known
+    one ("did you mean").
+    """
+    from .hints import did_you_mean
+
     errors: list[ConditionError] = []
 
     def known(name: str, col: int) -> QuestionSpec | None:
         spec = questions.get(name)
         if spec is None:
-            errors.append(ConditionError(f"unknown question {name!r}", col))
+            hint = did_you_mean(name, questions)
+            errors.append(ConditionError(f"unknown question {name!r}{hint}", col, code="unknown-question"))
         return spec
 
     for n in walk(node):
@@ -388,6 +401,7 @@ def typecheck(
                     ConditionError(
                         f"{n.question!r} is a {spec.type} question, not yes/no: {hint}",
                         n.col,
+                        code="condition-type",
                     )
                 )
         elif isinstance(n, Compare):
@@ -399,6 +413,7 @@ def typecheck(
                     ConditionError(
                         f"{n.question!r} is a {spec.type} question and cannot be compared with a number",
                         n.col,
+                        code="condition-type",
                     )
                 )
             elif (spec.minimum is not None and n.value < spec.minimum) or (
@@ -408,6 +423,7 @@ def typecheck(
                     ConditionError(
                         f"{n.value} is outside the range of {n.question!r} ({spec.minimum}..{spec.maximum})",
                         n.col,
+                        code="out-of-range",
                     )
                 )
         elif isinstance(n, OneOf):
@@ -419,20 +435,26 @@ def typecheck(
                     ConditionError(
                         f"{n.question!r} is a {spec.type} question and has no choices",
                         n.col,
+                        code="condition-type",
                     )
                 )
                 continue
-            for choice in n.choices:
+            for i, choice in enumerate(n.choices):
                 if choice not in spec.choices:
+                    hint = did_you_mean(choice, spec.choices)
                     errors.append(
                         ConditionError(
-                            f"{choice!r} is not a choice of {n.question!r} "
+                            f"{choice!r} is not a choice of {n.question!r}{hint} "
                             f"(choices: {', '.join(spec.choices)})",
-                            n.col,
+                            n.choice_cols[i] if i < len(n.choice_cols) else n.col,
+                            code="unknown-choice",
                         )
                     )
         elif isinstance(n, RedFlagRef) and n.red_flag not in red_flags:
-            errors.append(ConditionError(f"unknown red flag {n.red_flag!r}", n.col))
+            hint = did_you_mean(n.red_flag, red_flags)
+            errors.append(
+                ConditionError(f"unknown red flag {n.red_flag!r}{hint}", n.col, code="unknown-red-flag")
+            )
     return errors
 
 
@@ -442,7 +464,8 @@ class NestingError(ConditionError):
     def __init__(self) -> None:
         super().__init__(
             f"after following red_flag(...) references the condition nests more than "
-            f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references"
+            f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references",
+            code="condition-depth",
         )
 
 

@@ -6,39 +6,22 @@ can, so that no later backend meets a guidance it cannot decide: the lowest
 thermal rule applies to everyone, so every answer set gets exactly one
 thermal rule without a solver; no ice, heat or self-care step can reach an
 emergency; every hazard names a control that a check on every release runs.
-Each check has its own stable code (docs/content-guide.md lists them).
+Each check has its own stable code (docs/diagnostics.md documents them).
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .conditions import Condition, Const
+from .hints import closest, did_you_mean
 from .models import Conflict, Hazard, Invariant, Question, RedFlag, Step, ThermalRule
 
-__all__ = ["Reporter", "check_decisions"]
+if TYPE_CHECKING:  # the checker that reports each problem (``Checker.error``)
+    from .checks.core import Checker as Reporter
 
-
-class Reporter(Protocol):
-    def error(
-        self,
-        name: str,
-        path: Sequence[str | int],
-        message: str,
-        *,
-        key: bool = ...,
-        offset: int | None = ...,
-        severity: str = ...,
-        code: str = ...,
-    ) -> None: ...
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known name, or nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+__all__ = ["check_decisions"]
 
 
 def check_decisions(
@@ -74,8 +57,9 @@ def _ask_order(out: Reporter, questions: Sequence[Question], order: Sequence[str
         path = ("ask_order", i)
         if qid not in ids:
             hint = did_you_mean(qid, ids)
-            close = difflib.get_close_matches(qid, ids, n=1, cutoff=0.75)
-            suggested.update(close)
+            close = closest(qid, ids)
+            if close is not None:
+                suggested.add(close)
             out.error(
                 "questions.yaml", path, f"ask_order names unknown question {qid!r}{hint}", code="ask-order"
             )
@@ -131,7 +115,7 @@ def _not_with(
                 fname,
                 (*path, "not_with", j),
                 f"unknown red flag {rf!r}{did_you_mean(rf, flags)}",
-                code="gate",
+                code="unknown-red-flag",
             )
 
 
@@ -171,6 +155,8 @@ def _thermal_gates(
     if lowest is None:
         return
     rule = rules[lowest]
+    if rule.id not in conditions:  # its condition does not parse: reported there, once
+        return
     if not (
         conditions.get(rule.id) == Const(True)
         and rule.max_urgency == "emergency"

@@ -1,20 +1,20 @@
-"""Problems found in content, and the reporters that print them.
+"""Problems found in content, each located and carrying a stable code.
 
 Every check collects ``Diagnostic`` objects instead of raising on the first
-problem, so a content author sees every mistake in one run.  Reporters are a
-table keyed by format name, not an if/elif chain.
+problem, so a content author sees every mistake in one run.  They are
+printed by the reporters in ``kneeguide.reporters``; docs/diagnostics.md
+documents every code.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
-    "REPORTERS",
     "Diagnostic",
     "ExitCode",
     "format_path",
@@ -60,64 +60,29 @@ class Diagnostic:
         return self.file
 
 
-def format_path(path: Sequence[str | int]) -> str:
-    """Render a path such as ``("red_flags", 2, "condition")`` for a person."""
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def format_path(path: Sequence[str | int], data: Any = None) -> str:
+    """Render a path such as ``("red_flags", 2, "condition")`` for a person.
+
+    Given the file's ``data``, an item of a list is named by its id, as the
+    author knows it (``red_flags[possible_dvt].condition``); the index stays
+    where the item has no id, a malformed one, or one used twice in the list.
+    """
     out = ""
+    node = data
     for part in path:
         if isinstance(part, int):
-            out += f"[{part}]"
+            label: str | int = part
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            if isinstance(ident, str) and _ID.match(ident):
+                same = sum(1 for other in node if isinstance(other, dict) and other.get("id") == ident)
+                label = ident if same == 1 else part
+            out += f"[{label}]"
+            node = item
         else:
             out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out or "(file)"
-
-
-def _text(diagnostics: Iterable[Diagnostic], summary: str) -> str:
-    lines = []
-    for d in diagnostics:
-        where = f"{d.location}: {d.severity}"
-        field = f" [{d.field}]" if d.field else ""
-        lines.append(f"{where}{field}: {d.message}")
-    lines.append(summary)
-    return "\n".join(lines) + "\n"
-
-
-def _json(diagnostics: Iterable[Diagnostic], summary: str) -> str:
-    items = [asdict(d) for d in diagnostics]
-    errors = sum(1 for d in items if d["severity"] == "error")
-    payload = {
-        "valid": errors == 0,
-        "errors": errors,
-        "warnings": len(items) - errors,
-        "summary": summary,
-        "diagnostics": items,
-    }
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-
-
-def _github_escape(value: str, *, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        value = value.replace(":", "%3A").replace(",", "%2C")
-    return value
-
-
-def _github(diagnostics: Iterable[Diagnostic], summary: str) -> str:
-    """GitHub workflow commands, so problems show on the pull request's diff."""
-    lines = []
-    for d in diagnostics:
-        props = [f"file={_github_escape(d.file, prop=True)}"]
-        if d.line:
-            props += [f"line={d.line}", f"col={d.column}"]
-        if d.field:
-            props.append(f"title={_github_escape(d.field, prop=True)}")
-        lines.append(f"::{d.severity} {','.join(props)}::{_github_escape(d.message)}")
-    lines.append(summary)
-    return "\n".join(lines) + "\n"
-
-
-REPORTERS: dict[str, Callable[[Iterable[Diagnostic], str], str]] = {
-    "text": _text,
-    "json": _json,
-    "github": _github,
-}
-"""Output formats of ``validate``: name -> render(diagnostics, summary)."""

@@ -175,6 +175,23 @@ class Question(_Model):
     worsens_note: Text | None = Field(
         default=None, description="Why a question with worsens: none has no direction of severity."
     )
+    typical: int | str | None = Field(
+        default=None,
+        description="The answer a typical person in the intended use gives (integer and choice "
+        "questions), e.g. 40 for an age: examples and counterexamples (verify, diff) use it "
+        "instead of the minimum or the first choice, so they stay inside the intended use.",
+    )
+
+    @property
+    def example_answer(self) -> bool | int | str | None:
+        """The plainest in-scope answer: no, ``typical``, else the minimum or the first choice."""
+        if self.type == "boolean":
+            return False
+        if self.typical is not None:
+            return self.typical
+        if self.type == "integer":
+            return self.minimum
+        return self.choices[0].code if self.choices else None
 
     @property
     def direction(self) -> str:

@@ -78,6 +78,8 @@ class TextProblem(NamedTuple):
     offset: int | None
     """Where in the text the first bad character is, or None for the text as a whole."""
     message: str
+    code: str = "character"
+    """The stable diagnostic code (docs/diagnostics.md)."""
 
 
 def covered(ch: str) -> bool:
@@ -126,11 +128,18 @@ def _character_problem(ch: str) -> str | None:
 
 def _text_problems(path: tuple[str | int, ...], text: str) -> Iterator[TextProblem]:
     if not text.strip():
-        yield TextProblem(path, None, "text is empty or only white space: write the text or drop the field")
+        yield TextProblem(
+            path,
+            None,
+            "text is empty or only white space: write the text or drop the field",
+            code="empty-text",
+        )
         return
     key = path[-1] if path else ""
     if isinstance(key, str) and (key == "url" or key.endswith("_url")) and any(c.isspace() for c in text):
-        yield TextProblem(path, None, "a URL cannot contain white space (FHIR uri): write a space as %20")
+        yield TextProblem(
+            path, None, "a URL cannot contain white space (FHIR uri): write a space as %20", code="url-space"
+        )
     if text.isascii() and all(c >= " " or c in "\t\n" for c in text) and "\x7f" not in text:
         return
     bad = [(i, why) for i, ch in enumerate(text) if (why := _character_problem(ch)) is not None]

@@ -34,6 +34,7 @@ __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "read_y
 MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 32
 _CORE = "tag:yaml.org,2002:"
+_YAML_SPACE = frozenset(" \t\r\n")
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _MAX_NUMBER_CHARS = 40
 # UTF-16 and UTF-32 are named before the NUL check, which would otherwise call them binary.
@@ -46,13 +47,66 @@ _WIDE_BOMS = (
 
 
 class SourceError(Exception):
-    """A file that cannot be read as guidance YAML at all."""
+    """A file that cannot be read as guidance YAML at all.
 
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+    ``code`` is the stable diagnostic code of the kind of problem
+    (docs/diagnostics.md): ``yaml-syntax``, ``encoding``, ``yaml-feature``...
+    """
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, code: str = "yaml-syntax") -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.code = code
+
+
+_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "mapping values are not allowed here",
+        "a colon followed by a space inside unquoted text reads as a new field; "
+        'put the whole text in quotes, e.g. advice: "Rest: then stretch."',
+    ),
+    ("found character '\\t'", "a tab character: YAML indents with spaces only; replace the tab by spaces"),
+    (
+        "that cannot start any token",
+        "unquoted text cannot start with this character; put the whole text in quotes",
+    ),
+    (
+        "expected ',' or ']'",
+        "a list in [brackets] is not closed with ']' before the next line; close it, or put "
+        "an item that holds a comma or colon in quotes",
+    ),
+    ("expected ',' or '}'", "a mapping in {braces} is not closed with '}' before the next line; close it"),
+    ("while scanning a quoted scalar", "a quoted text is not closed; add the closing quote"),
+    (
+        "could not find expected ':'",
+        "a line has no ':' between a field name and its value (or the text above runs on to "
+        "it: put that text in quotes)",
+    ),
+    (
+        "sequence entries are not allowed here",
+        "a '- ' list item stands where a value was expected; start the list on the next line, "
+        "indented, or put the text in quotes",
+    ),
+    (
+        "expected <block end>",
+        "the indentation does not line up: the fields of one item, and the items of one list, "
+        "start in the same column; or a quoted text is followed by more text (quote all of it)",
+    ),
+    ("while scanning an alias", "'*' at the start of a text starts an alias; put the whole text in quotes"),
+    ("found undefined alias", "'*' at the start of a text starts an alias; put the whole text in quotes"),
+    ("expected '<document start>'", "a line starting with '%' is a YAML directive; put the text in quotes"),
+)
+"""Raw parser messages, in the author's words, with how to fix them: (part of the message, hint)."""
+
+
+def author_words(message: str) -> str:
+    """A parser's message as an author can act on it, keeping the original for reference."""
+    for needle, hint in _HINTS:
+        if needle in message:
+            return f"{hint} (the YAML parser said: {message})"
+    return message
 
 
 Path_ = tuple[str | int, ...]
@@ -63,16 +117,18 @@ class YamlDocument:
     """Plain data plus the 1-based (line, column) of every path in it.
 
     ``value_positions`` locate values; ``key_positions`` locate mapping keys
-    (better for "unexpected key" messages).  ``inline_strings`` holds the
-    strings written on one line, plain (offset 0) or quoted (offset 1): there a
-    column inside the text maps straight onto the file.
+    (better for "unexpected key" messages).  ``string_spans`` holds where each
+    text value is written (start and end in ``text``, and its YAML style), so
+    that ``text_position`` can point at a character inside it, also inside a
+    folded (``>-``) or literal (``|``) block that spans several lines.
     """
 
     data: Any
     value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    inline_strings: dict[Path_, int] = field(default_factory=dict)
+    string_spans: dict[Path_, tuple[int, int, str]] = field(default_factory=dict)
     first_line: str = ""
+    text: str = ""
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The closest known position of ``path`` (walking up to its parents)."""
@@ -86,43 +142,86 @@ class YamlDocument:
             probe = probe[:-1]
         return self.value_positions.get((), (1, 1))
 
+    def text_position(self, path: Path_, offset: int) -> tuple[int, int] | None:
+        """The 1-based (line, column) in the file of character ``offset`` of the text at ``path``.
+
+        YAML may fold a text across lines and drop its indentation, but never
+        changes its other characters unless it has escapes: so the n-th
+        character that is not white space in the value is the n-th one in the
+        source.  When an escape breaks that (``"\\t"``, ``''``), there is no
+        faithful answer and this returns None (the caller points at the value).
+        """
+        span = self.string_spans.get(tuple(path))
+        value = self._value(tuple(path))
+        if span is None or not isinstance(value, str) or not 0 <= offset <= len(value):
+            return None
+        start, end, style = span
+        if style in ("|", ">"):
+            start = self.text.find("\n", start, end) + 1 or end  # the body starts below the header
+        elif style in ("'", '"'):
+            start, end = start + 1, end - 1
+        source = [i for i in range(start, end) if self.text[i] not in _YAML_SPACE]
+        if "".join(self.text[i] for i in source) != "".join(c for c in value if c not in _YAML_SPACE):
+            return None
+        before = sum(1 for c in value[:offset] if c not in _YAML_SPACE)
+        if offset < len(value) and value[offset] not in _YAML_SPACE:
+            index = source[before]
+        elif before:  # white space or the end: counted on from the previous character
+            last = max(i for i in range(offset) if value[i] not in _YAML_SPACE)
+            index = min(source[before - 1] + offset - last, end)
+        else:
+            index = start
+        line_start = self.text.rfind("\n", 0, index) + 1
+        return self.text.count("\n", 0, index) + 1, index - line_start + 1
+
+    def _value(self, path: Path_) -> Any:
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
 
 def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     """Read ``path`` safely; raise ``SourceError`` with a clear reason."""
     raw = _read_regular_file(path, max_bytes)
     if len(raw) > max_bytes:
-        raise SourceError(f"the file is larger than the limit of {max_bytes} bytes")
+        raise SourceError(f"the file is larger than the limit of {max_bytes} bytes", code="file-read")
     for bom, encoding in _WIDE_BOMS:
         if raw.startswith(bom):
-            raise SourceError(f"the file is {encoding} text; save it as UTF-8", 1, 1)
+            raise SourceError(f"the file is {encoding} text; save it as UTF-8", 1, 1, code="encoding")
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise SourceError("the file contains a NUL byte (is it a binary file?)", line, 1)
+        raise SourceError("the file contains a NUL byte (is it a binary file?)", line, 1, code="encoding")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line, 1) from None
+        raise SourceError(
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line, 1, code="encoding"
+        ) from None
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise SourceError("the file is empty")
+        raise SourceError("the file is empty", code="empty-file")
     yaml = YAML(typ="safe", pure=True)
     yaml.Composer = _DepthLimitedComposer
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        message = author_words(" ".join(p for p in (exc.context, exc.problem) if p) or str(exc))
         if mark is not None:
             raise SourceError(f"YAML syntax: {message}", mark.line + 1, mark.column + 1) from None
         raise SourceError(f"YAML syntax: {message}") from None
     except (YAMLError, ValueError) as exc:
         raise SourceError(f"YAML syntax: {exc}") from None
     except RecursionError:
-        raise SourceError("the YAML is nested too deeply") from None
+        raise SourceError("the YAML is nested too deeply", code="nesting") from None
     if node is None:
-        raise SourceError("the file holds no YAML document")
-    doc = YamlDocument(data=None, first_line=text.split("\n", 1)[0])
+        raise SourceError("the file holds no YAML document", code="empty-file")
+    doc = YamlDocument(data=None, first_line=text.split("\n", 1)[0], text=text)
     doc.data = _Builder(doc).build(node, (), 0)
     return doc
 
@@ -138,15 +237,15 @@ def _read_regular_file(path: Path, max_bytes: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}", code="file-read") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise SourceError(f"expected a regular file, found {_kind(mode)}")
+            raise SourceError(f"expected a regular file, found {_kind(mode)}", code="file-read")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             return fh.read(max_bytes + 1)
     except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}", code="file-read") from None
     finally:
         os.close(fd)
 
@@ -180,7 +279,9 @@ class _DepthLimitedComposer(Composer):
         try:
             if self._nesting > MAX_DEPTH + 1:
                 mark = self.parser.peek_event().start_mark
-                raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+                raise SourceError(
+                    f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1, code="nesting"
+                )
             return super().compose_node(parent, index)
         finally:
             self._nesting -= 1
@@ -191,13 +292,13 @@ class _Builder:
         self.doc = doc
         self.seen: set[int] = set()
 
-    def fail(self, message: str, node: Node) -> SourceError:
+    def fail(self, message: str, node: Node, code: str = "yaml-feature") -> SourceError:
         mark = node.start_mark
-        return SourceError(message, mark.line + 1, mark.column + 1)
+        return SourceError(message, mark.line + 1, mark.column + 1, code)
 
     def build(self, node: Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node)
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node, code="nesting")
         if id(node) in self.seen or getattr(node, "anchor", None):
             raise self.fail("anchors and aliases (&, *) are not allowed in guidance", node)
         self.seen.add(id(node))
@@ -214,7 +315,7 @@ class _Builder:
                 if key == "<<":
                     raise self.fail("merge keys (<<) are not allowed in guidance", key_node)
                 if key in out:
-                    raise self.fail(f"duplicate key {_short(key)}", key_node)
+                    raise self.fail(f"duplicate key {_short(key)}", key_node, code="duplicate-key")
                 child = (*path, key)
                 self.doc.key_positions[child] = (
                     key_node.start_mark.line + 1,
@@ -233,12 +334,7 @@ class _Builder:
         value = str(node.value)
         if tag in (_CORE + "str", _CORE + "timestamp"):
             # Dates stay text: JSON Schema checks their format, pydantic parses them.
-            quoted = node.style in ("'", '"')
-            # Escapes ("\x07", "''") make the text shorter than its source:
-            # then a column inside the text no longer maps onto the file.
-            raw = node.end_mark.index - node.start_mark.index - (2 if quoted else 0)
-            if node.style in (None, "", "'", '"') and "\n" not in value and raw == len(value):
-                self.doc.inline_strings[path] = 1 if quoted else 0
+            self.doc.string_spans[path] = (node.start_mark.index, node.end_mark.index, node.style or "")
             return value
         if tag == _CORE + "null":
             return None
@@ -246,18 +342,20 @@ class _Builder:
             return value.lower() == "true"
         if tag in (_CORE + "int", _CORE + "float") and len(value) > _MAX_NUMBER_CHARS:
             # int() refuses over 4300 digits with a ValueError; no guidance number needs 40.
-            raise self.fail(f"a number of {len(value)} characters is too long", node)
+            raise self.fail(f"a number of {len(value)} characters is too long", node, code="yaml-number")
         if tag == _CORE + "int":
             if not _INT.match(value):
-                raise self.fail(f"write whole numbers in decimal, not {_short(value)}", node)
+                raise self.fail(
+                    f"write whole numbers in decimal, not {_short(value)}", node, code="yaml-number"
+                )
             return int(value.replace("_", ""))
         if tag == _CORE + "float":
             try:  # YAML spells infinity and NaN .inf and .nan, which float() does not read
                 number = float(value.replace("_", "").lower().replace(".inf", "inf").replace(".nan", "nan"))
             except ValueError:
-                raise self.fail(f"{_short(value)} is not a number", node) from None
+                raise self.fail(f"{_short(value)} is not a number", node, code="yaml-number") from None
             if not math.isfinite(number):
-                raise self.fail(f"{_short(value)} is not a finite number", node)
+                raise self.fail(f"{_short(value)} is not a finite number", node, code="yaml-number")
             return number
         raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
 
