@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .guidance import Guidance
 
-__all__ = ["Check", "Report", "render_github", "render_text"]
+__all__ = ["Check", "Report", "render_text"]
 
 
 @dataclass(frozen=True)
@@ -121,64 +120,6 @@ def render_text(report: Report) -> str:
     failed = len(report.checks) - proved
     verdict = "all properties proved" if not failed else f"{failed} failure(s)"
     lines += ["", f"{verdict}: {proved} proved, {failed} failed in {report.seconds:.2f} s"]
-    return "\n".join(lines) + "\n"
-
-
-_RULE_FILES = {
-    "red_flags.yaml": "red_flags",
-    "thermal.yaml": "rules",
-    "relief.yaml": "steps",
-    "prevention.yaml": "steps",
-    "invariants.yaml": "invariants",
-}
-
-
-def _locate(guidance: Guidance, rule: str) -> str:
-    """``file=...,line=...`` of the item with id ``rule`` in the guidance folder."""
-    for fname, key in _RULE_FILES.items():
-        items = guidance.data.get(fname, {}).get(key, [])
-        if any(isinstance(i, Mapping) and i.get("id") == rule for i in items):
-            path = guidance.folder / fname
-            try:
-                text = path.read_text("utf-8")
-            except OSError:
-                return ""
-            pattern = re.compile(rf"^\s*-?\s*id:\s*['\"]?{re.escape(rule)}['\"]?\s*$")
-            for n, line in enumerate(text.splitlines(), 1):
-                if pattern.match(line):
-                    return f"file={_escape_property(str(path))},line={n},"
-            return f"file={_escape_property(str(path))},"
-    return ""
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(report: Report, guidance: Guidance) -> str:
-    """GitHub workflow annotations: one ``::error`` per failure, a notice on success."""
-    lines = []
-    for c in report.failures:
-        where = _locate(guidance, c.rules[0]) if c.rules else ""
-        body = c.message
-        if c.rules:
-            body += f"\nrules: {', '.join(c.rules)}"
-        if c.counterexample is not None:
-            body += f"\ncounterexample: {_compact(c.counterexample)}"
-        if c.counterexample_after is not None:
-            body += f"\nafter: {_compact(c.counterexample_after)}"
-        title = _escape_property(f"kneeguide verify: {c.property}")
-        lines.append(f"::error {where}title={title}::{_escape_data(body)}")
-    if report.ok:
-        title = _escape_property("kneeguide verify")
-        lines.append(
-            f"::notice title={title}::{len(report.checks)} properties proved "
-            f"({report.solver}, {report.seconds:.2f} s)"
-        )
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,7 @@ imports it only when used, so ``kneeguide --help`` stays quick.
 What each renderer takes (its ``payload``):
 
 * validate: ``(diagnostics, summary)``;
-* verify: ``(report, guidance)``, a ``verifier.Report`` and the guidance it is about;
+* verify: ``(report, guidance)``, a ``proof_report.Report`` and the guidance it is about;
 * diff: ``(diff, head_folder)``, a ``diff.Diff`` and the head side's folder
   when it is a folder of this checkout (so annotations can name its files), else None;
 * formats: ``(rows,)``, one mapping per format or failed plugin.
@@ -173,7 +173,7 @@ def diagnostics_github(diagnostics: Iterable[Diagnostic], summary: str) -> str:
 
 
 def verify_text(report: Any, guidance: Any) -> str:
-    from .verifier import render_text
+    from .proof_report import render_text
 
     text: str = render_text(report)
     return text

@@ -238,20 +238,25 @@ class Model:
         return lit
 
     def _preferences(self) -> list[Any]:
-        """The plainest answers: no, the lowest value, the first choice.
+        """The plainest answers: no, each question's typical answer (``Question.example_answer``).
 
         Counterexamples are shrunk towards them, so a reader sees only the
-        answers the failure needs.
+        answers the failure needs, inside the intended use (an adult's age,
+        not 0).
         """
         z3 = self.z3
         prefs = []
         for q in self.questions.values():
+            v = q.example_answer
             if q.type == "boolean":
                 prefs.append(z3.Not(self.atom(self._lit(q.id))))
             elif q.type == "integer":
-                prefs += [z3.Not(self.atom(self._lit(q.id, str(t)))) for t in self.cuts[q.id]]
+                for t in self.cuts[q.id]:
+                    lit = self.atom(self._lit(q.id, str(t)))
+                    prefs.append(lit if isinstance(v, int) and v >= t else z3.Not(lit))
             elif self.choices[q.id]:
-                prefs.append(self.atom(self._lit(q.id, self.choices[q.id][0])))
+                code = v if v in self.choices[q.id] else self.choices[q.id][0]
+                prefs.append(self.atom(self._lit(q.id, str(code))))
         return prefs
 
     # -- the decision structure (built when a check needs it) ---------------------------------
@@ -406,7 +411,10 @@ class Model:
                         low = mid + 1
                     else:
                         high = mid
-                out[q.id] = cuts[low - 1] if low else self.bounds[q.id][0]
+                value = cuts[low - 1] if low else self.bounds[q.id][0]
+                upper = cuts[low] if low < len(cuts) else self.bounds[q.id][1] + 1
+                typical = q.example_answer  # any value of the interval meets the same conditions
+                out[q.id] = typical if isinstance(typical, int) and value <= typical < upper else value
             else:
                 codes = self.choices[q.id]
                 out[q.id] = next((c for c in codes if true(q, c)), codes[0])

@@ -21,7 +21,6 @@ and the commands that do not verify never pay for it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
@@ -31,7 +30,7 @@ from .conditions import Condition
 from .consistency_proofs import monotone_questions
 from .guidance import Guidance
 from .models import URGENCIES
-from .proof_report import Check, Report, _outcome, render_github, render_text
+from .proof_report import Check, Report, _outcome
 from .renderers import to_english
 from .smt import Decisions, Model
 
@@ -255,12 +254,13 @@ def verify(guidance: Guidance) -> Report:
 
 
 def run_cli(guidance: Guidance, fmt: str, out: TextIO) -> int:
-    """``kneeguide verify``: print the report in ``fmt``; 0 when all hold, else 1."""
+    """Prove ``guidance`` and print the report in ``fmt`` (text, json, github); 0 when all hold, else 1.
+
+    For a guidance built in memory (tests, hosts); the command line goes
+    through the same reporter table (``kneeguide.reporters``).
+    """
+    from .reporters import render
+
     report = verify(guidance)
-    if fmt == "json":
-        out.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
-    elif fmt == "github":
-        out.write(render_github(report, guidance))
-    else:
-        out.write(render_text(report))
+    out.write(render("verify", fmt, report, guidance))
     return 0 if report.ok else 1
