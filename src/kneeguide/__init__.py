@@ -58,7 +58,7 @@ def load(path: str | Path | None = None) -> Guidance:
     Content whose review date has passed still loads, with a
     ``ReviewOverdueWarning`` (see ``kneeguide.review.review_status``).
     """
-    from .loader import load as _load
+    from .store import load as _load
 
     return _load(path)
 

@@ -15,11 +15,9 @@ each at its file, line and column.  The stages, in order:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,9 +28,10 @@ from pydantic import BaseModel, ValidationError
 
 from . import conditions as cond
 from . import textcheck
+from .compact import canonical_json, content_digest
 from .decision_checks import check_decisions
 from .diagnostics import Diagnostic, format_path
-from .errors import ContentError, ReviewOverdueWarning
+from .errors import ContentError
 from .guidance import Guidance, spec_of
 from .models import (
     FILES,
@@ -49,13 +48,15 @@ from .models import (
     ThermalFile,
 )
 from .readability import Grade, grade
-from .resources import DEFAULT_GUIDELINE, guidance_root, schemas_dir
-from .review import resolve_today, review_status
+from .resources import schemas_dir
+from .review import resolve_today
+from .store import find_guidelines, load
 from .yamlsource import SourceError, YamlDocument, read_yaml
 
 __all__ = [
     "ContentError",
     "LoadResult",
+    "canonical_json",
     "check",
     "find_guidelines",
     "load",
@@ -93,41 +94,6 @@ class LoadResult:
         return self.guidance is not None and not self.errors
 
 
-def find_guidelines(path: Path) -> list[Path]:
-    """The guideline folders at ``path``: itself, or each sub-folder that is one."""
-    if (path / "guideline.yaml").exists() or not path.is_dir():
-        return [path]
-    found = sorted(p for p in path.iterdir() if (p / "guideline.yaml").is_file())
-    return found or [path]
-
-
-def load(path: str | Path | None = None, *, today: dt.date | None = None) -> Guidance:
-    """Load and validate a guideline folder (the packaged one by default).
-
-    Raises ``ContentError`` carrying every problem when the content is invalid.
-    A review date that has passed (in UTC, on ``today`` when given) is no
-    error here: it gives a ``ReviewOverdueWarning``; ``review.review_status``
-    tells the same to a host that asks.
-    """
-    folder = Path(path) if path is not None else guidance_root() / DEFAULT_GUIDELINE
-    folders = find_guidelines(folder)
-    if len(folders) != 1:
-        raise ContentError([Diagnostic(str(folder), 0, 0, "", "holds several guidelines; name one folder")])
-    # Review dates gate content CI (``validate``), never use: overdue content
-    # still loads, with a warning the host can see.
-    result = check(folders[0], today=today, review_dates=False)
-    if not result.ok or result.guidance is None:
-        raise ContentError(result.diagnostics)
-    status = review_status(result.guidance.metadata, today)
-    if status.overdue:
-        g = result.guidance
-        warnings.warn(
-            ReviewOverdueWarning(f"{g.id} {g.version}: {status.message} (see 'kneeguide validate')"),
-            stacklevel=2,
-        )
-    return result.guidance
-
-
 def check(
     folder: str | Path,
     *,
@@ -151,11 +117,6 @@ def check(
 def _schema(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((schemas_dir() / name).read_text("utf-8"))
     return data
-
-
-def canonical_json(data: Any) -> bytes:
-    """The canonical byte form of content, used for the digest and for diffs."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class _Checker:
@@ -425,7 +386,7 @@ class _Checker:
         if any(d.severity == "error" for d in self.diagnostics):
             return None
         data = {name: doc.data for name, doc in self.docs.items()}
-        digest = "sha256:" + hashlib.sha256(canonical_json(data)).hexdigest()
+        digest = content_digest(data)
         return Guidance(
             folder=self.folder,
             metadata=meta,
