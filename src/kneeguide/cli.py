@@ -282,7 +282,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _load_or_report(path: Path | None, out: TextIO) -> Any:
     """Load guidance, or print its problems and return None (exit 1)."""
-    from .loader import ContentError, load
+    from .errors import ContentError
+    from .store import load
 
     if path is not None and not path.exists():
         raise UsageError(f"{path} does not exist")
@@ -300,7 +301,8 @@ def _load_or_report(path: Path | None, out: TextIO) -> Any:
 
 def _guidance_for_use(path: Path | None) -> Any:
     """Guidance for assess and export: invalid content is a bad input (exit 2)."""
-    from .loader import ContentError, load
+    from .errors import ContentError
+    from .store import load
 
     if path is not None and not path.exists():
         raise UsageError(f"guidance folder {path} does not exist")
@@ -384,7 +386,6 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def _assess(args: argparse.Namespace) -> int:
     from .errors import AnswersError
-    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
@@ -404,8 +405,7 @@ def _assess(args: argparse.Namespace) -> int:
         except AnswersError as exc:
             raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        text = json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(assessment.to_json() + "\n")
     else:
         from .report import assessment_text
 
@@ -426,7 +426,6 @@ def _bad_answers(exc: Any) -> str:
 
 def _interview(args: argparse.Namespace) -> int:
     from .engine import AnswersError
-    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     answers = _answer_object(_read_answers(args.answers))
@@ -435,8 +434,7 @@ def _interview(args: argparse.Namespace) -> int:
     except AnswersError as exc:
         raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        text = json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(step.to_json() + "\n")
     else:
         from .report import interview_text
 
