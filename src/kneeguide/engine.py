@@ -56,6 +56,7 @@ __all__ = [
     "Urgency",
 ]
 
+
 class Engine:
     """The compiled form of one ``Guidance``: its decision model as one Python function."""
 
