@@ -132,68 +132,66 @@ class Engine:
         """The immutable parts of every result (``kneeguide.results``)."""
         self.outputs = tuple(model.outputs())
         """The definitions ``decide`` returns, in order (``DecisionModel.outputs``)."""
-        self._decide = self._compile()
-        self._valid = self._compile_validator()
+        self._decide, self._run = self._compile()
 
-    def _compile(self) -> Callable[[Mapping[str, object]], tuple[bool, ...]]:
-        """``decide(answers)``: every output of the decision model, then the urgency levels.
+    def _compile(self) -> tuple[Callable[..., tuple[bool, ...]], Callable[..., tuple[bool, ...] | None]]:
+        """``decide(answers)`` and ``run(answers)``, generated from the decision model.
 
-        Each definition becomes one local, in the model's dependency order,
-        so a rule used by others (a red flag, "urgency is at least urgent")
-        is evaluated once per call.
+        ``decide`` returns every output of the decision model, then the
+        urgency levels.  Each definition becomes one local, in the model's
+        dependency order, so a rule used by others (a red flag, "urgency is
+        at least urgent") is evaluated once per call.
+
+        ``run`` is ``decide`` for the common case of good answers, with the
+        input check folded in: it reads each answer once, checks them all at
+        once and returns ``None`` when it is not sure they are valid; then
+        ``check`` walks the answers and names every problem.  Both are
+        generated from typed data only: ids are quoted with ``repr``, bounds
+        and constants are integers.
         """
         model = self.model
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
         local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
-        lines = ["def decide(a):"]
+        reads, tests = [], []
         for qid, var in names.items():
-            getter = f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]"
-            lines.append(f"    {var} = {getter}")
-        for d in model.definitions:
-            lines.append(f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}")
-        levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
-        body = ", ".join(local[n] for n in (*self.outputs, *levels))
-        lines.append(f"    return ({body},)")
-        decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = _define(
-            "\n".join(lines), "decide", f"<kneeguide rules {self.guidance.id}>"
-        )
-        return decide
-
-    def _compile_validator(self) -> Callable[[Mapping[str, object]], bool]:
-        """A generated all-or-nothing check for the common case of good answers.
-
-        It says only "valid" or "not sure"; when it is not sure, ``check``
-        walks the answers and names every problem.  Like ``decide`` it is
-        generated from typed data: ids are quoted with ``repr`` and bounds are
-        integers.
-        """
-        tests = []
-        for q in self._questions.values():
-            var = f"a[{q.id!r}]"
+            q = self._questions[qid]
+            reads.append(
+                f"    {var} = " + (f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]")
+            )
             if q.type == "boolean":
-                test = f"({var} is True or {var} is False)"
+                tests.append(f"({var} is True or {var} is False)")
             elif q.type == "integer":
                 lo = int(q.minimum if q.minimum is not None else -(2**63))
                 hi = int(q.maximum if q.maximum is not None else 2**63)
-                test = f"({var}.__class__ is int and {lo} <= {var} <= {hi})"
+                tests.append(f"({var}.__class__ is int and {lo} <= {var} <= {hi})")
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
-                test = f"({var}.__class__ is str and {var} in ({codes},))"
-            if q.required:
-                tests.append(test)
-            else:
-                tests.append(f"({q.id!r} not in a or {test})")
+                tests.append(f"({var}.__class__ is str and {var} in ({codes},))")
+        body = [
+            f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}"
+            for d in model.definitions
+        ]
+        levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
+        returned = ", ".join(local[n] for n in (*self.outputs, *levels))
         present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
-        source = (
-            "def valid(a):\n"
-            f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:\n"
-            "        return False\n"
-            f"    return {' and '.join(tests)}\n"
+        decide_source = "\n".join(["def decide(a):", *reads, *body, f"    return ({returned},)"])
+        run_source = "\n".join(
+            [
+                "def run(a):",
+                f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:",
+                "        return None",
+                "    try:",
+                *("    " + line for line in reads),
+                "    except KeyError:",
+                "        return None",
+                f"    if not ({' and '.join(tests)}):",
+                "        return None",
+                *body,
+                f"    return ({returned},)",
+            ]
         )
-        valid: Callable[[Mapping[str, object]], bool] = _define(
-            source, "valid", f"<kneeguide answers {self.guidance.id}>"
-        )
-        return valid
+        where = f"<kneeguide rules {self.guidance.id}>"
+        return _define(decide_source, "decide", where), _define(run_source, "run", where)
 
     def _mask(self, j: int, winner: int) -> TraceEntry:
         """The trace entry of thermal rule ``j`` when it applies but rule ``winner`` decides."""
@@ -236,14 +234,15 @@ class Engine:
     def assess(self, answers: Mapping[str, object]) -> Assessment:
         answers = snapshot(answers)
         try:
-            ok = self._valid(answers)
-        except (KeyError, TypeError):  # a required answer is missing, or an odd value
-            ok = False
-        if not ok:
+            fired = self._run(answers)
+        except TypeError:  # an odd value or key: ``check`` says what is wrong
+            fired = None
+        if fired is None:  # not sure the answers are good: name every problem, if any
             problems = self.check(answers)
             if problems:
                 raise AnswersError(problems)
-        return self.parts.assessment(self._decide(answers))
+            fired = self._decide(answers)
+        return self.parts.assessment(fired)
 
     def assess_json(self, answers: Mapping[str, object]) -> str:
         """``assess(answers).to_json()``, without building the trace's objects."""
@@ -282,8 +281,8 @@ def _gate_words(gate: Gate, titles: Mapping[str, str]) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
-_GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len}
-"""All that generated functions may reach: no builtins beyond these four."""
+_GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len, "KeyError": KeyError}
+"""All that generated functions may reach: no builtins beyond these five."""
 
 
 def _define(source: str, name: str, filename: str) -> Any:
