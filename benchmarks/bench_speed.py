@@ -5,6 +5,7 @@ Each function is one measurement that ``run.py`` runs in its own process.
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -103,8 +104,9 @@ def assess_scaled(k: int, sets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_EXPORT = """
-import sys, time
+_EXPORT = r"""
+import json, sys, time
+from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from bench_scale import scaled
 from kneeguide.export import export_formats
@@ -112,8 +114,12 @@ from kneeguide.plugins import PluginHost, resolve_timeout
 g = scaled(int(sys.argv[2]))
 timeout = resolve_timeout(None)
 host = PluginHost.discover(timeout=timeout)
-report = export_formats(host, sorted(host.formats), g, __import__("pathlib").Path(sys.argv[3]), timeout)
-sys.exit(1 if report.failures else 0)
+out = {}
+for name in sorted(host.formats):
+    start = time.perf_counter()
+    report = export_formats(host, [name], g, Path(sys.argv[3]), timeout)
+    out[name] = report.failures[0] if report.failures else time.perf_counter() - start
+print(json.dumps(out))
 """
 
 
@@ -121,8 +127,9 @@ def export_all(k: int) -> dict[str, Any]:
     """What ``kneeguide export all`` does, in a fresh process, on the content ``k`` times over.
 
     The process builds the scaled guidance in memory (``bench_scale``) and
-    then calls the command's own export, so its wall time is the command's
-    with ``load`` replaced by building the content.
+    then calls the command's own export for each format, so its wall time is
+    the command's with ``load`` replaced by building the content; each
+    format's time, or why it failed, is reported too.
     """
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-c", _EXPORT, str(HERE), str(k), str(Path(tmp) / "out")]
@@ -131,5 +138,12 @@ def export_all(k: int) -> dict[str, Any]:
         wall = time.perf_counter() - start
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+        formats = json.loads(done.stdout)
         size = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file())
-    return {"wall_s": wall, "out_mib": size / 2**20}
+    failed = {name: why for name, why in formats.items() if isinstance(why, str)}
+    result: dict[str, Any] = {"formats": formats, "out_mib": size / 2**20}
+    if failed:
+        result["failed"] = "; ".join(f"{name}: {why}" for name, why in failed.items())
+    else:
+        result["wall_s"] = wall
+    return result

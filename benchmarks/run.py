@@ -281,6 +281,13 @@ def _speed() -> Any:
 
 
 @measurement
+def python_pydantic() -> dict[str, Any]:
+    """What a command that shows results through pydantic cannot go below: Python, pydantic, one model."""
+    code = "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\n"
+    return {"wall_ms": _wall([sys.executable, "-c", code], repeat=15) * 1000}
+
+
+@measurement
 def load_packaged() -> dict[str, Any]:
     result: dict[str, Any] = _speed().load_packaged()
     return result
@@ -404,6 +411,21 @@ def main() -> int:
             return (label, fmt(value, unit, digits), "", "", name)
         return (label, fmt(value, unit, digits), f"<= {most:g} {unit}", at_most(value, most), name)
 
+    def _export_row(k: int) -> tuple[str, str, str, str, str]:
+        name = f"export_all_x{k}"
+        result = results[name][0]
+        times = result.get("formats", {})
+        each = ", ".join(
+            f"{f} {t:.2f} s" if isinstance(t, float) else f"{f} failed" for f, t in times.items()
+        )
+        if "wall_s" in result:
+            text = f"{result['wall_s']:.2f} s ({each})"
+        else:
+            text = f"failed ({each})" if times else "n/a"
+        goal = "<= 5 s" if k == 64 else ""
+        met = verdict(None if not times else result.get("wall_s", 1e9) <= 5) if k == 64 else ""
+        return (f"export all at {k}x the content, wall", text, goal, met, name)
+
     ours, theirs = get("assess_floor", "assess_us"), get("assess_fhirpathpy", "median_us")
     ratio = theirs / ours if ours and theirs else None
     v_ours, v_theirs = get("validate", "wall_s"), get("validate_check_jsonschema", "wall_s")
@@ -423,6 +445,14 @@ def main() -> int:
             "wall_ms",
             "ms",
             200,
+            0,
+        ),
+        limit(
+            "for comparison: Python starting and importing pydantic, wall",
+            "python_pydantic",
+            "wall_ms",
+            "ms",
+            None,
             0,
         ),
         limit("assess, median", "assess_floor", "assess_us", "us", 8, 1),
@@ -491,23 +521,12 @@ def main() -> int:
         limit("export html, first render", "export_html", "render_s", "s", None, 3),
         limit("export pdf, first render", "export_pdf", "render_s", "s", 1, 3),
         limit("kneeguide export all, wall", "export_all", "wall_s", "s", 2),
-        *(
-            limit(
-                f"export all at {k}x the content, wall",
-                f"export_all_x{k}",
-                "wall_s",
-                "s",
-                5 if k == 64 else None,
-            )
-            for k in (1, 4, 16, 64)
-        ),
+        *(_export_row(k) for k in (1, 4, 16, 64)),
         (
             "export all at 64x the content, peak memory",
             f"{results['export_all_x64'][1]:.0f} MiB",
             "<= 300 MiB",
-            verdict(
-                results["export_all_x64"][1] <= 300 if "error" not in results["export_all_x64"][0] else None
-            ),
+            verdict(results["export_all_x64"][1] <= 300),
             "export_all_x64",
         ),
         limit("import kneeguide over bare Python", "import_cost", "extra_ms", "ms", 100, 0),
@@ -563,6 +582,8 @@ def main() -> int:
     for name, (result, _) in results.items():
         if "error" in result:
             print(f"{name}: could not run: {result['error']}")
+        if "failed" in result:
+            print(f"{name}: {result['failed']}")
     return 0
 
 

@@ -259,3 +259,30 @@ def test_assess_and_interview_import_only_what_they_use(command: str) -> None:
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=dict(os.environ))
     assert done.stderr.strip().splitlines()[-1] == "0 [] []", done.stderr
     assert json.loads(done.stdout)["guidance"]["id"] == "knee-muscle-spasm"
+
+
+# --- the interview's generated three-valued evaluator ---------------------------------------------
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=answer_sets(kneeguide.load()), keep=st.lists(st.booleans(), min_size=32, max_size=32))
+def test_the_generated_evaluator_agrees_with_the_tree_walk(answers: dict[str, Any], keep: list[bool]) -> None:
+    from kneeguide.kleene import evaluate_model, evaluate_model_by_tree
+
+    model = kneeguide.load().decisions
+    partial = {k: v for (k, v), kept in zip(answers.items(), keep, strict=False) if kept}
+    for given_answers in (partial, answers, {}):
+        assert evaluate_model(model, given_answers) == evaluate_model_by_tree(model, given_answers)
+
+
+def test_the_generated_evaluator_agrees_on_content_eight_times_over() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_scale import scaled
+
+    from kneeguide.kleene import evaluate_model, evaluate_model_by_tree
+
+    model = scaled(8).decisions
+    rng = random.Random(8)
+    for answers in _random_sets(kneeguide.load(), 200, seed=8):
+        partial = {k: v for k, v in answers.items() if rng.random() < 0.5}
+        assert evaluate_model(model, partial) == evaluate_model_by_tree(model, partial)

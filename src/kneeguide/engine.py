@@ -281,7 +281,14 @@ def _gate_words(gate: Gate, titles: Mapping[str, str]) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
-_GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len, "KeyError": KeyError}
+_GENERATED_GLOBALS = {
+    "__builtins__": {},
+    "dict": dict,
+    "int": int,
+    "str": str,
+    "len": len,
+    "KeyError": KeyError,
+}
 """All that generated functions may reach: no builtins beyond these five."""
 
 
