@@ -311,29 +311,16 @@ def assess_x64() -> dict[str, Any]:
     return result
 
 
-def _export_scaled(k: int) -> dict[str, Any]:
-    result: dict[str, Any] = _speed().export_all(k)
-    return result
+def _export_scaled(k: int) -> Callable[[], dict[str, Any]]:
+    def measure() -> dict[str, Any]:
+        result: dict[str, Any] = _speed().export_all(k)
+        return result
+
+    return measure
 
 
-@measurement
-def export_all_x1() -> dict[str, Any]:
-    return _export_scaled(1)
-
-
-@measurement
-def export_all_x4() -> dict[str, Any]:
-    return _export_scaled(4)
-
-
-@measurement
-def export_all_x16() -> dict[str, Any]:
-    return _export_scaled(16)
-
-
-@measurement
-def export_all_x64() -> dict[str, Any]:
-    return _export_scaled(64)
+for _k in (1, 4, 16, 64):
+    MEASUREMENTS[f"export_all_x{_k}"] = _export_scaled(_k)
 
 
 @measurement
