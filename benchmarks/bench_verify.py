@@ -116,7 +116,6 @@ def in_memory(guidance: Guidance, rules: list[dict[str, Any]]) -> Guidance:
         thermal_rules=tuple(thermal),
         conditions=conditions,
         source_conditions=conditions,
-        _engine=[],
     )
 
 

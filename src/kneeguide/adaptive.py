@@ -26,6 +26,7 @@ and every set of unanswered questions (property ``interview_agrees``).
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -149,6 +150,17 @@ def _emergency_outputs(
 
 
 def _questions(guidance: Guidance) -> dict[str, InterviewQuestion]:
+    """Every question as an app shows it, built once per guidance (the models are immutable)."""
+    built = _shown.get(guidance)
+    if built is None:
+        built = _shown[guidance] = _build_questions(guidance)
+    return built
+
+
+_shown: weakref.WeakKeyDictionary[Guidance, dict[str, InterviewQuestion]] = weakref.WeakKeyDictionary()
+
+
+def _build_questions(guidance: Guidance) -> dict[str, InterviewQuestion]:
     return {
         q.id: InterviewQuestion(
             id=q.id,

@@ -89,8 +89,7 @@ def unknown_questions(
     seen: set[str] = set()
 
     def walk(node: Condition) -> None:
-        if evaluate(node, answers, values) is not None:
-            return
+        """Collect the questions under ``node``, whose value is unknown (checked by the caller)."""
         if isinstance(node, Flag | Compare | OneOf):
             found.add(node.question)
         elif isinstance(node, Ref):
@@ -101,7 +100,8 @@ def unknown_questions(
             walk(node.operand)
         elif isinstance(node, And | Or):
             for child in node.operands:
-                walk(child)
+                if evaluate(child, answers, values) is None:
+                    walk(child)
 
     for name in names:
         if name not in seen:
