@@ -81,7 +81,7 @@ def in_process(sets: list[dict[str, Any]], rounds: int = 50) -> dict[str, float]
             start = time.perf_counter_ns()
             result = g.assess(a)
             middle = time.perf_counter_ns()
-            result.model_dump_json()
+            result.to_json()
             end = time.perf_counter_ns()
             bare.append((middle - start) / 1000)
             dumped.append((end - start) / 1000)

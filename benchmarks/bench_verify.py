@@ -67,11 +67,13 @@ def synthetic_rules(guidance: Guidance, n: int, seed: int) -> list[dict[str, Any
     rules = []
     for i, priority in enumerate(priorities):
         atoms = [random_atom(rng, guidance) for _ in range(rng.randint(1, 4))]
+        advice = rng.choice(["ice", "heat", "none"])
         rules.append(
             {
                 "id": f"rule_{i}",
                 "title": "Use this advice.",
-                "advice": rng.choice(["ice", "heat", "none"]),
+                "advice": advice,
+                "max_urgency": "emergency" if advice == "none" else "soon",
                 "priority": priority,
                 "condition": " and ".join(atoms),
                 "instructions": "Do this.",
@@ -84,6 +86,7 @@ def synthetic_rules(guidance: Guidance, n: int, seed: int) -> list[dict[str, Any
             "id": "rule_default",
             "title": "Use this advice.",
             "advice": "none",
+            "max_urgency": "emergency",
             "priority": 0,
             "condition": "true",
             "instructions": "Do this.",
@@ -113,7 +116,6 @@ def in_memory(guidance: Guidance, rules: list[dict[str, Any]]) -> Guidance:
         thermal_rules=tuple(thermal),
         conditions=conditions,
         source_conditions=conditions,
-        _engine=[],
     )
 
 

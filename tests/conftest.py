@@ -1,5 +1,6 @@
 """Shared fixtures: the packaged guidance, and a writable copy of it.
 
+Validated guidance is cached in a folder of the run (``KNEEGUIDE_CACHE_DIR``).
 The suite never depends on the machine's date: ``KNEEGUIDE_TODAY`` is set
 for the whole run (and inherited by every command line run in a subprocess)
 to the packaged content's last review date, a day its review dates are
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ CONTENT = guidance_root() / DEFAULT_GUIDELINE
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Validated guidance is cached per run, never in the user's cache (inherited by subprocesses).
+    os.environ.setdefault("KNEEGUIDE_CACHE_DIR", tempfile.mkdtemp(prefix="kneeguide-cache-"))
     os.environ.setdefault("KNEEGUIDE_TODAY", str(kneeguide.load().metadata.last_review_date))
 
 

@@ -173,3 +173,17 @@ def test_a_lean_install_assesses_in_under_60_mb_and_names_each_missing_extra(
         assert done.returncode == 2, done.stdout + done.stderr
         assert f"pip install 'kneeguide[{extra}]'" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_guidance_validated_in_compact_form(wheel: Path) -> None:
+    """The build hook validated the packaged guidance and put its compact form in the wheel."""
+    import zipfile
+
+    from kneeguide import compact, load
+
+    with zipfile.ZipFile(wheel) as zf:
+        blob = zf.read("kneeguide/_data/compiled/knee-muscle-spasm.json")
+    shipped = load()
+    restored = compact.restore(blob, shipped.folder, digest=shipped.digest)
+    assert restored.conditions == shipped.conditions and restored.metadata == shipped.metadata

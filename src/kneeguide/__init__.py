@@ -17,10 +17,10 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pluggy
 
     from .adaptive import Interview
     from .engine import Assessment
@@ -44,8 +44,10 @@ __all__ = [
 
 __version__ = "1.0.0"
 
-hookimpl = pluggy.HookimplMarker("kneeguide")
-"""Marker for exporter plugins' hook implementations (see ``kneeguide.hookspecs``)."""
+if TYPE_CHECKING:
+    hookimpl: pluggy.HookimplMarker
+_markers: list[pluggy.HookimplMarker] = []
+"""``hookimpl``, made on first use: assessing needs no plugin machinery."""
 
 _packaged: list[Guidance] = []
 _packaged_lock = threading.Lock()
@@ -58,7 +60,7 @@ def load(path: str | Path | None = None) -> Guidance:
     Content whose review date has passed still loads, with a
     ``ReviewOverdueWarning`` (see ``kneeguide.review.review_status``).
     """
-    from .loader import load as _load
+    from .store import load as _load
 
     return _load(path)
 
@@ -87,6 +89,12 @@ def interview(answers: Mapping[str, object]) -> Interview:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "hookimpl":  # marker for exporter plugins' hook implementations (``kneeguide.hookspecs``)
+        if not _markers:
+            import pluggy
+
+            _markers.append(pluggy.HookimplMarker("kneeguide"))
+        return _markers[0]
     if name == "Assessment":
         from .engine import Assessment
 

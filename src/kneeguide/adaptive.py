@@ -25,14 +25,17 @@ and every set of unanswered questions (property ``interview_agrees``).
 
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .engine import AnswersError, Assessment, GuidanceRef, Urgency, snapshot
+from .engine import AnswersError, snapshot
 from .kleene import evaluate_model, unknown_questions
 from .models import URGENCIES
+from .results import Assessment, GuidanceRef, Urgency
 
 if TYPE_CHECKING:
     from .guidance import Guidance
@@ -76,6 +79,12 @@ class Interview(_Out):
     """How many answers were given: with ``len(next_questions)`` an app can show progress."""
     assessment: Assessment | None
     """``complete``: the assessment; ``emergency``: the emergency advice; otherwise none."""
+
+    def to_json(self) -> str:
+        """Exactly ``json.dumps(self.model_dump(mode="json"))``, the assessment from its encoded parts."""
+        head = json.dumps(self.model_dump(mode="json", exclude={"assessment"}))
+        tail = "null" if self.assessment is None else self.assessment.to_json()
+        return f'{head[:-1]}, "assessment": {tail}}}'
 
 
 def interview(guidance: Guidance, answers: Mapping[str, object]) -> Interview:
@@ -141,6 +150,17 @@ def _emergency_outputs(
 
 
 def _questions(guidance: Guidance) -> dict[str, InterviewQuestion]:
+    """Every question as an app shows it, built once per guidance (the models are immutable)."""
+    built = _shown.get(guidance)
+    if built is None:
+        built = _shown[guidance] = _build_questions(guidance)
+    return built
+
+
+_shown: weakref.WeakKeyDictionary[Guidance, dict[str, InterviewQuestion]] = weakref.WeakKeyDictionary()
+
+
+def _build_questions(guidance: Guidance) -> dict[str, InterviewQuestion]:
     return {
         q.id: InterviewQuestion(
             id=q.id,

@@ -242,7 +242,8 @@ def _formats(args: argparse.Namespace) -> int:
 
 def _guidance_for_use(path: Path | None) -> Any:
     """Guidance for assess and export: invalid content is a bad input (exit 2)."""
-    from .loader import ContentError, load
+    from .errors import ContentError
+    from .store import load
 
     if path is not None and not path.exists():
         raise UsageError(f"guidance folder {path} does not exist")
@@ -326,7 +327,6 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def _assess(args: argparse.Namespace) -> int:
     from .errors import AnswersError
-    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
@@ -346,8 +346,7 @@ def _assess(args: argparse.Namespace) -> int:
         except AnswersError as exc:
             raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        text = json.dumps(assessment.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(assessment.to_json() + "\n")
     else:
         from .report import assessment_text
 
@@ -368,7 +367,6 @@ def _bad_answers(exc: Any) -> str:
 
 def _interview(args: argparse.Namespace) -> int:
     from .engine import AnswersError
-    from .terminal import is_utf8
 
     guidance = _guidance_for_use(args.guidance)
     answers = _answer_object(_read_answers(args.answers))
@@ -377,8 +375,7 @@ def _interview(args: argparse.Namespace) -> int:
     except AnswersError as exc:
         raise UsageError(_bad_answers(exc)) from None
     if args.format == "json":
-        text = json.dumps(step.model_dump(mode="json"), indent=2, ensure_ascii=not is_utf8(sys.stdout))
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(step.to_json() + "\n")
     else:
         from .report import interview_text
 

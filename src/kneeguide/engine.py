@@ -28,13 +28,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict
-
 from .decision import Gate
 from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
 from .renderers import to_english, to_python
+from .results import (
+    Assessment,
+    GuidanceRef,
+    Parts,
+    RedFlagResult,
+    StepResult,
+    ThermalResult,
+    TraceEntry,
+    Urgency,
+)
 
 __all__ = [
     "AnswerProblem",
@@ -45,65 +53,8 @@ __all__ = [
     "StepResult",
     "ThermalResult",
     "TraceEntry",
+    "Urgency",
 ]
-
-Urgency = Literal["self_care", "soon", "urgent", "emergency"]
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class GuidanceRef(_Out):
-    id: str
-    version: str
-    digest: str
-
-
-class RedFlagResult(_Out):
-    id: str
-    urgency: Urgency
-    title: str
-    advice: str
-    sources: tuple[str, ...]
-    out_of_scope: bool = False
-
-
-class ThermalResult(_Out):
-    advice: Literal["ice", "heat", "none"]
-    rule: str
-    title: str
-    instructions: str
-    cautions: tuple[str, ...]
-    sources: tuple[str, ...]
-
-
-class StepResult(_Out):
-    id: str
-    title: str
-    text: str
-    how_to: tuple[str, ...]
-    sources: tuple[str, ...]
-
-
-class TraceEntry(_Out):
-    rule: str
-    kind: Literal["red_flag", "thermal", "relief", "prevention"]
-    fired: bool
-    why: str
-
-
-class Assessment(_Out):
-    """The result of ``assess``; ``model_dump(mode="json")`` follows contracts.md section 3."""
-
-    guidance: GuidanceRef
-    urgency: Urgency
-    red_flags: tuple[RedFlagResult, ...]
-    thermal: ThermalResult
-    relief: tuple[StepResult, ...]
-    prevention: tuple[StepResult, ...]
-    trace: tuple[TraceEntry, ...]
-    disclaimer: str
 
 
 class Engine:
@@ -129,135 +80,129 @@ class Engine:
             return to_english(g.source_conditions[item_id], self._questions, titles)
 
         # Everything an answer set can select is built here, once; ``assess``
-        # only picks from these tuples by the booleans ``decide`` returns.
-        self._flag_results = tuple(
-            RedFlagResult(
-                id=rf.id,
-                urgency=rf.urgency,
-                title=rf.title,
-                advice=rf.advice,
-                sources=tuple(rf.sources),
-                out_of_scope=rf.out_of_scope,
-            )
-            for rf in g.red_flags
-        )
+        # only picks from these by the booleans ``decide`` returns.
         ordered = g.thermal_by_priority()
-        self._thermal_results = tuple(_thermal_result(tr) for tr in ordered)
-        self._chosen = tuple(
-            TraceEntry(
-                rule=tr.id,
-                kind="thermal",
-                fired=True,
-                why=f"chosen ({tr.advice}, priority {tr.priority}): {english(tr.id)}",
-            )
-            for tr in ordered
-        )
-        # "Applies but lost to a higher rule" entries depend on the pair of
-        # rules, so they are built the first time a pair occurs, not ahead:
-        # ahead would be quadratic in the number of thermal rules.
         self._ordered = ordered
-        self._masked: dict[tuple[int, int], TraceEntry] = {}
-        self._relief_results = tuple(_step_result(st) for st in g.relief)
-        self._prevention_results = tuple(_step_result(st) for st in g.prevention)
-        # (not fired, fired) trace entries for every rule, in ``rules()`` order.
-        self._entries: list[tuple[TraceEntry, TraceEntry]] = []
+        entries: list[tuple[TraceEntry, TraceEntry]] = []
         for rule in g.rules():
             text = english(rule.id)
             kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
             yes, no = _WHY[rule.kind]
             gate = model.gates.get(rule.id)
             withheld = _gate_words(gate, titles) if gate is not None else ""
-            self._entries.append(
+            entries.append(
                 (
                     TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
                     TraceEntry(rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
                 )
             )
+        self.parts = Parts(
+            ref=self.ref,
+            disclaimer=g.metadata.disclaimer,
+            flags=[
+                RedFlagResult(
+                    id=rf.id,
+                    urgency=rf.urgency,
+                    title=rf.title,
+                    advice=rf.advice,
+                    sources=tuple(rf.sources),
+                    out_of_scope=rf.out_of_scope,
+                )
+                for rf in g.red_flags
+            ],
+            thermal=[_thermal_result(tr) for tr in ordered],
+            relief=[_step_result(st) for st in g.relief],
+            prevention=[_step_result(st) for st in g.prevention],
+            entries=entries,
+            chosen=[
+                TraceEntry(
+                    rule=tr.id,
+                    kind="thermal",
+                    fired=True,
+                    why=f"chosen ({tr.advice}, priority {tr.priority}): {english(tr.id)}",
+                )
+                for tr in ordered
+            ],
+            masked=self._mask,
+            incomplete=lambda: (
+                f"no thermal rule applies to these answers in {g.id} {g.version}: "
+                "the content is incomplete (run kneeguide validate and verify)"
+            ),
+        )
+        """The immutable parts of every result (``kneeguide.results``)."""
         self.outputs = tuple(model.outputs())
         """The definitions ``decide`` returns, in order (``DecisionModel.outputs``)."""
-        self._decide = self._compile()
-        self._valid = self._compile_validator()
-        n_flags, n_thermal, n_relief = len(g.red_flags), len(ordered), len(g.relief)
-        n_steps = n_relief + len(g.prevention)
-        self._level_slice = slice(n_flags + n_thermal + n_steps + n_thermal, None)
-        self._thermal_slice = slice(n_flags, n_flags + n_thermal)
-        self._relief_slice = slice(n_flags + n_thermal, n_flags + n_thermal + n_relief)
-        self._prevention_slice = slice(n_flags + n_thermal + n_relief, n_flags + n_thermal + n_steps)
-        self._applies_slice = slice(n_flags + n_thermal + n_steps, n_flags + n_thermal + n_steps + n_thermal)
-        self._n_flags = n_flags
-        self._n_selected = n_flags + n_thermal + n_steps
+        self._decide, self._run = self._compile()
 
-    def _compile(self) -> Callable[[Mapping[str, object]], tuple[bool, ...]]:
-        """``decide(answers)``: every output of the decision model, then the urgency levels.
+    def _compile(self) -> tuple[Callable[..., tuple[bool, ...]], Callable[..., tuple[bool, ...] | None]]:
+        """``decide(answers)`` and ``run(answers)``, generated from the decision model.
 
-        Each definition becomes one local, in the model's dependency order,
-        so a rule used by others (a red flag, "urgency is at least urgent")
-        is evaluated once per call.
+        ``decide`` returns every output of the decision model, then the
+        urgency levels.  Each definition becomes one local, in the model's
+        dependency order, so a rule used by others (a red flag, "urgency is
+        at least urgent") is evaluated once per call.
+
+        ``run`` is ``decide`` for the common case of good answers, with the
+        input check folded in: it reads each answer once, checks them all at
+        once and returns ``None`` when it is not sure they are valid; then
+        ``check`` walks the answers and names every problem.  Both are
+        generated from typed data only: ids are quoted with ``repr``, bounds
+        and constants are integers.
         """
         model = self.model
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
         local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
-        lines = ["def decide(a):"]
+        reads, tests = [], []
         for qid, var in names.items():
-            getter = f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]"
-            lines.append(f"    {var} = {getter}")
-        for d in model.definitions:
-            lines.append(f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}")
-        levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
-        body = ", ".join(local[n] for n in (*self.outputs, *levels))
-        lines.append(f"    return ({body},)")
-        decide: Callable[[Mapping[str, object]], tuple[bool, ...]] = _define(
-            "\n".join(lines), "decide", f"<kneeguide rules {self.guidance.id}>"
-        )
-        return decide
-
-    def _compile_validator(self) -> Callable[[Mapping[str, object]], bool]:
-        """A generated all-or-nothing check for the common case of good answers.
-
-        It says only "valid" or "not sure"; when it is not sure, ``check``
-        walks the answers and names every problem.  Like ``decide`` it is
-        generated from typed data: ids are quoted with ``repr`` and bounds are
-        integers.
-        """
-        tests = []
-        for q in self._questions.values():
-            var = f"a[{q.id!r}]"
+            q = self._questions[qid]
+            reads.append(
+                f"    {var} = " + (f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]")
+            )
             if q.type == "boolean":
-                test = f"({var} is True or {var} is False)"
+                tests.append(f"({var} is True or {var} is False)")
             elif q.type == "integer":
                 lo = int(q.minimum if q.minimum is not None else -(2**63))
                 hi = int(q.maximum if q.maximum is not None else 2**63)
-                test = f"({var}.__class__ is int and {lo} <= {var} <= {hi})"
+                tests.append(f"({var}.__class__ is int and {lo} <= {var} <= {hi})")
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
-                test = f"({var}.__class__ is str and {var} in ({codes},))"
-            if q.required:
-                tests.append(test)
-            else:
-                tests.append(f"({q.id!r} not in a or {test})")
+                tests.append(f"({var}.__class__ is str and {var} in ({codes},))")
+        body = [
+            f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}"
+            for d in model.definitions
+        ]
+        levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
+        returned = ", ".join(local[n] for n in (*self.outputs, *levels))
         present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
-        source = (
-            "def valid(a):\n"
-            f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:\n"
-            "        return False\n"
-            f"    return {' and '.join(tests)}\n"
+        decide_source = "\n".join(["def decide(a):", *reads, *body, f"    return ({returned},)"])
+        run_source = "\n".join(
+            [
+                "def run(a):",
+                f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:",
+                "        return None",
+                "    try:",
+                *("    " + line for line in reads),
+                "    except KeyError:",
+                "        return None",
+                f"    if not ({' and '.join(tests)}):",
+                "        return None",
+                *body,
+                f"    return ({returned},)",
+            ]
         )
-        valid: Callable[[Mapping[str, object]], bool] = _define(
-            source, "valid", f"<kneeguide answers {self.guidance.id}>"
-        )
-        return valid
+        where = f"<kneeguide rules {self.guidance.id}>"
+        return _define(decide_source, "decide", where), _define(run_source, "run", where)
 
     def _mask(self, j: int, winner: int) -> TraceEntry:
+        """The trace entry of thermal rule ``j`` when it applies but rule ``winner`` decides."""
         rule, top = self._ordered[j], self._ordered[winner]
         text = to_english(self.guidance.source_conditions[rule.id], self._questions, self._titles)
-        entry = TraceEntry(
+        return TraceEntry(
             rule=rule.id,
             kind="thermal",
             fired=False,
             why=f"applies ({text}) but {top.id!r} has a higher priority",
         )
-        self._masked[j, winner] = entry
-        return entry
 
     def check(self, answers: object, *, partial: bool = False) -> list[AnswerProblem]:
         """Every problem with ``answers``; empty when they may be assessed.
@@ -289,52 +234,24 @@ class Engine:
     def assess(self, answers: Mapping[str, object]) -> Assessment:
         answers = snapshot(answers)
         try:
-            ok = self._valid(answers)
-        except (KeyError, TypeError):  # a required answer is missing, or an odd value
-            ok = False
-        if not ok:
+            fired = self._run(answers)
+        except TypeError:  # an odd value or key: ``check`` says what is wrong
+            fired = None
+        if fired is None:  # not sure the answers are good: name every problem, if any
             problems = self.check(answers)
             if problems:
                 raise AnswersError(problems)
-        return self.result(self._decide(answers))
+            fired = self._decide(answers)
+        return self.parts.assessment(fired)
+
+    def assess_json(self, answers: Mapping[str, object]) -> str:
+        """``assess(answers).to_json()``, without building the trace's objects."""
+        a = self.assess(answers)
+        return a.to_json()
 
     def result(self, fired: Sequence[bool]) -> Assessment:
         """The assessment for the values of ``decide``'s outputs (also the interview's, once decided)."""
-        n_flags = self._n_flags
-        trace = [entry[hit] for entry, hit in zip(self._entries, fired, strict=False)]
-        red_flags = tuple(r for r, hit in zip(self._flag_results, fired, strict=False) if hit)
-        levels = fired[self._level_slice]
-        level = sum(1 for hit in levels if hit)
-        decides = fired[self._thermal_slice]
-        if True not in decides:  # validate makes this impossible; content built in memory may not be
-            raise RuntimeError(
-                f"no thermal rule applies to these answers in {self.guidance.id} "
-                f"{self.guidance.version}: the content is incomplete (run kneeguide validate and verify)"
-            )
-        winner = decides.index(True)
-        trace[n_flags + winner] = self._chosen[winner]
-        applies = fired[self._applies_slice]
-        for j in range(winner + 1, len(applies)):
-            if applies[j]:
-                trace[n_flags + j] = self._masked.get((j, winner)) or self._mask(j, winner)
-        relief = tuple(
-            r for r, hit in zip(self._relief_results, fired[self._relief_slice], strict=True) if hit
-        )
-        prevention = tuple(
-            r for r, hit in zip(self._prevention_results, fired[self._prevention_slice], strict=True) if hit
-        )
-        return _construct(
-            {
-                "guidance": self.ref,
-                "urgency": URGENCIES[level],
-                "red_flags": red_flags,
-                "thermal": self._thermal_results[winner],
-                "relief": relief,
-                "prevention": prevention,
-                "trace": tuple(trace),
-                "disclaimer": self.guidance.metadata.disclaimer,
-            }
-        )
+        return self.parts.assessment(tuple(fired))
 
 
 def snapshot(answers: Mapping[str, object]) -> Mapping[str, object]:
@@ -364,8 +281,15 @@ def _gate_words(gate: Gate, titles: Mapping[str, str]) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
-_GENERATED_GLOBALS = {"__builtins__": {}, "dict": dict, "int": int, "str": str, "len": len}
-"""All that generated functions may reach: no builtins beyond these four."""
+_GENERATED_GLOBALS = {
+    "__builtins__": {},
+    "dict": dict,
+    "int": int,
+    "str": str,
+    "len": len,
+    "KeyError": KeyError,
+}
+"""All that generated functions may reach: no builtins beyond these five."""
 
 
 def _define(source: str, name: str, filename: str) -> Any:
@@ -373,25 +297,6 @@ def _define(source: str, name: str, filename: str) -> Any:
     namespace: dict[str, Any] = {}
     exec(compile(source, filename, "exec"), dict(_GENERATED_GLOBALS), namespace)
     return namespace[name]
-
-
-_ASSESSMENT_FIELDS = frozenset(Assessment.model_fields)
-
-
-def _construct(values: dict[str, Any]) -> Assessment:
-    """Build an Assessment from parts that were validated when the engine was built.
-
-    ``model_construct`` re-walks every field and costs more than the whole
-    decision; this sets the same four attributes pydantic's own
-    ``model_construct`` sets.  A test round-trips the result through
-    ``model_validate`` so a pydantic change cannot slip by.
-    """
-    m = Assessment.__new__(Assessment)
-    object.__setattr__(m, "__dict__", values)
-    object.__setattr__(m, "__pydantic_fields_set__", _ASSESSMENT_FIELDS)
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
-    return m
 
 
 _WHY = {

@@ -133,6 +133,13 @@ class Guidance:
         """
         return self.engine.assess(answers)
 
+    def assess_json(self, answers: Mapping[str, object]) -> str:
+        """``json.dumps(self.assess(answers).model_dump(mode="json"))``, from parts encoded ahead.
+
+        What a service sends: the same bytes, without building the trace's objects.
+        """
+        return self.engine.assess_json(answers)
+
     def interview(self, answers: Mapping[str, object]) -> Interview:
         """Where an interview stands after a partial answer set (see ``kneeguide.interview``).
 

@@ -9,16 +9,28 @@ decision model (property ``interview_agrees``).
 
 This is one more renderer of the one condition tree, beside Python,
 FHIRPath, English and the solver encoding; it decides nothing on its own.
+``evaluate`` walks a tree; ``evaluate_model`` runs straight-line code
+generated from the whole decision model once (``compile_model``), which a
+test compares with the walk on every definition.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from .conditions import And, Compare, Condition, Const, Flag, Not, OneOf, Or, Ref
 from .decision import DecisionModel
 
-__all__ = ["Truth", "evaluate", "evaluate_model", "unknown_questions"]
+__all__ = [
+    "Truth",
+    "compile_model",
+    "evaluate",
+    "evaluate_model",
+    "evaluate_model_by_tree",
+    "unknown_questions",
+]
 
 Truth = bool | None
 """True, false, or unknown (``None``)."""
@@ -64,14 +76,6 @@ def evaluate(node: Condition, answers: Mapping[str, object], defined: Mapping[st
     raise TypeError(f"cannot evaluate {type(node).__name__}; resolve references first")
 
 
-def evaluate_model(model: DecisionModel, answers: Mapping[str, object]) -> dict[str, Truth]:
-    """The value of every definition of ``model`` for a partial answer set."""
-    values: dict[str, Truth] = {}
-    for d in model.definitions:
-        values[d.name] = evaluate(d.expr, answers, values)
-    return values
-
-
 def unknown_questions(
     model: DecisionModel, names: list[str], answers: Mapping[str, object], values: Mapping[str, Truth]
 ) -> set[str]:
@@ -85,8 +89,7 @@ def unknown_questions(
     seen: set[str] = set()
 
     def walk(node: Condition) -> None:
-        if evaluate(node, answers, values) is not None:
-            return
+        """Collect the questions under ``node``, whose value is unknown (checked by the caller)."""
         if isinstance(node, Flag | Compare | OneOf):
             found.add(node.question)
         elif isinstance(node, Ref):
@@ -97,10 +100,114 @@ def unknown_questions(
             walk(node.operand)
         elif isinstance(node, And | Or):
             for child in node.operands:
-                walk(child)
+                if evaluate(child, answers, values) is None:
+                    walk(child)
 
     for name in names:
         if name not in seen:
             seen.add(name)
             walk(model[name].expr)
     return found
+
+
+# --- the same evaluation, generated -------------------------------------------------------
+
+
+def evaluate_model(model: DecisionModel, answers: Mapping[str, object]) -> dict[str, Truth]:
+    """The value of every definition of ``model`` for a partial answer set.
+
+    Runs ``model``'s generated three-valued evaluator (``compile_model``),
+    built on first use; it gives what ``evaluate`` gives on every definition
+    (a test compares them, and ``verify`` cross-checks this function against
+    its proof).
+    """
+    compiled = _compiled.get(model)
+    if compiled is None:
+        compiled = _compiled[model] = (tuple(d.name for d in model.definitions), compile_model(model))
+    names, run = compiled
+    return dict(zip(names, run(answers), strict=True))
+
+
+def evaluate_model_by_tree(model: DecisionModel, answers: Mapping[str, object]) -> dict[str, Truth]:
+    """``evaluate_model`` by walking each tree with ``evaluate``: the reference it is tested against."""
+    values: dict[str, Truth] = {}
+    for d in model.definitions:
+        values[d.name] = evaluate(d.expr, answers, values)
+    return values
+
+
+_Run = Callable[[Mapping[str, object]], tuple[Truth, ...]]
+_compiled: weakref.WeakKeyDictionary[DecisionModel, tuple[tuple[str, ...], _Run]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def compile_model(model: DecisionModel) -> _Run:
+    """A generated function: a partial answer set in, every definition's truth out, in order.
+
+    Straight-line code, one statement per node: an unanswered question is
+    ``None`` (read with ``a.get(id, M)`` against a private marker), ``and``
+    is false when any part is false, else unknown when any part is unknown,
+    ``or`` the same way round, ``not`` keeps unknown unknown.  Only
+    identifiers quoted with ``repr``, integers and choice codes quoted with
+    ``repr`` enter the source.
+    """
+    questions: dict[str, str] = {}
+    lines: list[str] = []
+    local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
+    count = [0]
+
+    def var(qid: str) -> str:
+        if qid not in questions:
+            questions[qid] = f"v{len(questions)}"
+        return questions[qid]
+
+    def emit(node: Condition) -> str:
+        """The name, or literal, holding the truth of ``node``."""
+        if isinstance(node, Const):
+            return "True" if node.value else "False"
+        if isinstance(node, Ref):
+            return local[node.name]
+        if isinstance(node, Flag):
+            v = var(node.question)
+            test = f"{v} is True"
+        elif isinstance(node, Compare):
+            v = var(node.question)
+            test = f"{v} {node.op} {int(node.value)!r}"
+        elif isinstance(node, OneOf):
+            v = var(node.question)
+            choices = ", ".join(repr(str(c)) for c in sorted(set(node.choices)))
+            test = f"{v} in ({choices},)"
+        elif isinstance(node, Not):
+            inner = emit(node.operand)
+            return _temp(lines, count, f"None if {inner} is None else not {inner}")
+        elif isinstance(node, And | Or):
+            parts = [emit(c) for c in node.operands]
+            stop, other = ("True", "False") if isinstance(node, Or) else ("False", "True")
+            settled = " or ".join(f"{p} is {stop}" for p in parts)
+            unknown = " or ".join(f"{p} is None" for p in parts)
+            return _temp(lines, count, f"{stop} if ({settled}) else None if ({unknown}) else {other}")
+        else:
+            raise TypeError(f"cannot evaluate {type(node).__name__}; resolve references first")
+        return _temp(lines, count, f"None if {v} is M else {test}")
+
+    for d in model.definitions:
+        lines.append(f"    {local[d.name]} = {emit(d.expr)}")
+    reads = [f"    {v} = a.get({qid!r}, M)" for qid, v in questions.items()]
+    returned = ", ".join(local[d.name] for d in model.definitions)
+    source = "\n".join(["def run(a):", *reads, *lines, f"    return ({returned},)"])
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<kneeguide interview>", "exec"), {"__builtins__": {}, "M": _MISSING}, namespace)
+    run: _Run = namespace["run"]
+    return run
+
+
+_MISSING = object()
+"""The value of an unanswered question inside generated code (no answer can be it)."""
+
+
+def _temp(lines: list[str], count: list[int], expr: str) -> str:
+    count[0] += 1
+    name = f"t{count[0]}"
+    lines.append(f"    {name} = {expr}")
+    return name

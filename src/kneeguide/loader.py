@@ -10,15 +10,13 @@ stages); docs/diagnostics.md documents every code.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
-from .checks.core import Checker, LoadResult, canonical_json
-from .diagnostics import Diagnostic
-from .errors import ContentError, ReviewOverdueWarning
-from .guidance import Guidance
-from .resources import DEFAULT_GUIDELINE, guidance_root
-from .review import resolve_today, review_status
+from .checks.core import Checker, LoadResult
+from .compact import canonical_json
+from .errors import ContentError
+from .review import resolve_today
+from .store import find_guidelines, load
 
 __all__ = [
     "ContentError",
@@ -30,43 +28,6 @@ __all__ = [
 ]
 
 REVIEW_WARNING_DAYS = 30
-
-
-def find_guidelines(path: Path) -> list[Path]:
-    """The guideline folders at ``path``: itself, or each sub-folder that is one."""
-    if (path / "guideline.yaml").exists() or not path.is_dir():
-        return [path]
-    found = sorted(p for p in path.iterdir() if (p / "guideline.yaml").is_file())
-    return found or [path]
-
-
-def load(path: str | Path | None = None, *, today: dt.date | None = None) -> Guidance:
-    """Load and validate a guideline folder (the packaged one by default).
-
-    Raises ``ContentError`` carrying every problem when the content is invalid.
-    A review date that has passed (in UTC, on ``today`` when given) is no
-    error here: it gives a ``ReviewOverdueWarning``; ``review.review_status``
-    tells the same to a host that asks.
-    """
-    folder = Path(path) if path is not None else guidance_root() / DEFAULT_GUIDELINE
-    folders = find_guidelines(folder)
-    if len(folders) != 1:
-        raise ContentError(
-            [Diagnostic(str(folder), 0, 0, "", "holds several guidelines; name one folder", code="io")]
-        )
-    # Review dates gate content CI (``validate``), never use: overdue content
-    # still loads, with a warning the host can see.
-    result = check(folders[0], today=today, review_dates=False)
-    if not result.ok or result.guidance is None:
-        raise ContentError(result.diagnostics)
-    status = review_status(result.guidance.metadata, today)
-    if status.overdue:
-        g = result.guidance
-        warnings.warn(
-            ReviewOverdueWarning(f"{g.id} {g.version}: {status.message} (see 'kneeguide validate')"),
-            stacklevel=2,
-        )
-    return result.guidance
 
 
 def check(

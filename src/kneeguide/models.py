@@ -73,7 +73,7 @@ URGENCIES: tuple[Urgency, ...] = ("self_care", "soon", "urgent", "emergency")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- guideline.yaml ---------------------------------------------------------------

@@ -19,7 +19,6 @@ already reported, and identical reports are merged.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from .. import textcheck
+from ..compact import canonical_json, content_digest
 from ..diagnostics import Diagnostic, format_path
 from ..guidance import Guidance
 from ..models import FILES, ITEM_LISTS
@@ -57,13 +57,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return self.guidance is not None and not self.errors
-
-
-def canonical_json(data: Any) -> bytes:
-    """The canonical byte form of content, used for the digest and for diffs."""
-    import json
-
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class Checker:
@@ -203,7 +196,7 @@ class Checker:
         if any(d.severity == "error" for d in self.diagnostics):
             return None
         data = {name: doc.data for name, doc in self.docs.items()}
-        digest = "sha256:" + hashlib.sha256(canonical_json(data)).hexdigest()
+        digest = content_digest(data)
         return Guidance(
             folder=self.folder,
             metadata=meta,

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -35,7 +34,9 @@ from .operations import Operations
 from .problems import LOCALES, Problem, answers_problem, check_query, read_json
 
 if TYPE_CHECKING:
+    from ..adaptive import Interview
     from ..guidance import Guidance
+    from ..results import Assessment
 
 __all__ = ["DEFAULT_MAX_BODY", "ENV_GUIDANCE", "ENV_MAX_BODY", "app_from_environment", "create_app"]
 
@@ -52,7 +53,7 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
     g.engine  # compile the rules now, not on the first request  # noqa: B018
     document = openapi.document(g)
 
-    def answers_endpoint(call: Callable[[Guidance, dict[str, object]], BaseModel]) -> Endpoint:
+    def answers_endpoint(call: Callable[[Guidance, dict[str, object]], Assessment | Interview]) -> Endpoint:
         """An endpoint that reads an answer set, calls ``call`` and answers with the model's JSON."""
 
         async def endpoint(request: Request) -> Response:
@@ -64,8 +65,8 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
                 result = call(g, answers)
             except AnswersError as exc:
                 raise answers_problem(exc.problems) from None
-            # The same JSON as ``model_dump(mode="json")``, serialised by pydantic-core: 3x faster.
-            return Response(result.model_dump_json(), media_type="application/json")
+            # ``json.dumps(result.model_dump(mode="json"))``, joined from parts encoded ahead.
+            return Response(result.to_json(), media_type="application/json")
 
         return endpoint
 
