@@ -32,7 +32,7 @@ Names (stable: reports, exports and tests use them):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -131,7 +131,7 @@ class DecisionModel:
         yield from (self.applies(r) for r in self.thermal)
 
     def given(
-        self, item_id: str, exclusive: Callable[[str, str], bool] | None = None
+        self, item_id: str, together: Callable[[str, tuple[str, ...]], Set[str]] | None = None
     ) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
         """When the item is given on answers read three-valued: ``(needs_open, certain, not_certain)``.
 
@@ -146,10 +146,10 @@ class DecisionModel:
         if it is certainly shown (at an emergency none is).
 
         A thermal rule's ``not_certain`` is the ``above`` definition of the
-        higher rules (linear to render by name).  ``exclusive(a, b)`` (proven
-        "rules a and b never both apply") lists instead only the ``applies``
-        definitions of the higher rules that can apply with this one: the
-        others are false whenever this one applies.
+        higher rules (linear to render by name).  ``together(rule, higher)``,
+        the higher rules that can apply at the same time as ``rule`` (a
+        solver proves the others never do), lists instead only their
+        ``applies`` definitions: the others are false whenever this one applies.
         """
         if item_id in self.flag_level:
             return False, (self.fires(item_id),), ()
@@ -161,7 +161,7 @@ class DecisionModel:
             return True, (mine,), ()
         higher = expr.operands[1]
         assert isinstance(higher, Not) and isinstance(higher.operand, Ref)
-        if exclusive is None:
+        if together is None:
             return True, (mine,), (higher.operand.name,)
         rules: list[str] = []
         pending = [higher.operand]
@@ -173,7 +173,8 @@ class DecisionModel:
                 pending.append(self[node.name].expr)
             elif isinstance(node, Ref):
                 rules.append(node.name.removeprefix("applies:"))
-        return True, (mine,), tuple(self.applies(r) for r in rules if not exclusive(r, item_id))
+        kept = together(item_id, tuple(rules))
+        return True, (mine,), tuple(self.applies(r) for r in rules if r in kept)
 
     # -- reading the model ----------------------------------------------------------------
 
