@@ -230,8 +230,26 @@ def _formats_of(hook: Callable[[], object]) -> list[ExportFormat] | str:
                 return f"format {name!r} has a {what} that is not one line of text: {_short(value)}"
         if not callable(item.render):
             return f"format {name!r} has no callable render"
-        formats.append(ExportFormat(str(name), str(media_type), item.render, str(description)))
+        options = _options_of(item.options)
+        if isinstance(options, str):
+            return f"format {name!r} has {options}"
+        formats.append(ExportFormat(str(name), str(media_type), item.render, str(description), options))
     return formats
+
+
+def _options_of(options: object) -> dict[str, tuple[str, ...]] | str:
+    """A plugin's declared options, rebuilt from plain strings; or what is wrong with them."""
+    if not isinstance(options, Mapping):
+        return "options that are not a mapping of name to allowed values"
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in list(options.items()):
+        allowed = tuple(values) if isinstance(values, tuple | list) else ()
+        if type(key) is not str or not _FORMAT_NAME.match(key) or not allowed:
+            return f"an option {_short(key)} that is not a name with allowed values"
+        if not all(type(v) is str and v.isprintable() and len(v) <= 64 for v in allowed):
+            return f"option {key!r} with a value that is not a short line of text"
+        out[str(key)] = tuple(str(v) for v in allowed)
+    return out
 
 
 def _short(value: object) -> str:

@@ -42,6 +42,7 @@ __all__ = [
     "PRIORITY_OF_URGENCY",
     "artifact_name",
     "build_bundle",
+    "build_questionnaire",
     "fhir_id",
     "kneeguide_formats",
     "render",
@@ -79,3 +80,13 @@ def build_bundle(guidance: Guidance, bundle_type: str = "collection") -> dict[st
     if bundle_type not in BUNDLE_OPTION[1]:
         raise ValueError(f"bundle type must be one of {', '.join(BUNDLE_OPTION[1])}, not {bundle_type!r}")
     return build(guidance, "transaction" if bundle_type == "transaction" else "collection")
+
+
+def build_questionnaire(guidance: Guidance) -> dict[str, Any]:
+    """The exported Questionnaire alone, as in the Bundle (without building the logic)."""
+    from .bundle import Artifacts
+    from .common import Urls
+    from .questionnaire import Questions
+
+    urls = Urls(guidance)
+    return Questions(guidance, urls, Artifacts(guidance, urls)).questionnaire()

@@ -1,10 +1,10 @@
 """$apply in process: a QuestionnaireResponse in, an R4 ``RequestGroup`` and ``CarePlan`` out.
 
 What an engine's ``PlanDefinition/$apply`` gives for the exported Bundle,
-without an engine: the actions whose conditions hold, each with its
-``CommunicationRequest`` (contained in the RequestGroup, the advice in
-``payload``), in the PlanDefinition's order, and a CarePlan whose activity
-is the RequestGroup.  The answers are read with
+without an engine: the actions whose conditions hold, in the
+PlanDefinition's order and groups, each with its ``CommunicationRequest``
+(the advice in ``payload``, as Encender writes it), and a CarePlan whose
+activity is the RequestGroup, all in one ``transaction`` Bundle.  The answers are read with
 ``kneeguide.responses.answers_from_response`` (a response it cannot read
 without guessing is refused, naming every field); then
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -78,8 +79,14 @@ def selected_actions(guidance: Guidance, answers: Mapping[str, object]) -> list[
     return out
 
 
-def apply(guidance: Guidance, response: Mapping[str, Any]) -> tuple[Json, Json]:
-    """The (CarePlan, RequestGroup) of ``response``; raises ``AnswersError`` when it cannot be read."""
+def apply(guidance: Guidance, response: Mapping[str, Any]) -> Json:
+    """The result of $apply for ``response``, as a ``transaction`` Bundle an EHR can store.
+
+    It holds the CarePlan, the RequestGroup its activity names, and one
+    CommunicationRequest per selected action, referring to each other by
+    ``urn:uuid`` full URLs (a server gives them ids when it stores them).
+    Raises ``AnswersError`` when the response cannot be read.
+    """
     from kneeguide.responses import answers_from_response
 
     answers = answers_from_response(response, guidance)
@@ -88,29 +95,24 @@ def apply(guidance: Guidance, response: Mapping[str, Any]) -> tuple[Json, Json]:
     digest = hashlib.sha256(
         json.dumps(response, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     ).hexdigest()[:16]
-    subject = response.get("subject") if isinstance(response.get("subject"), Mapping) else None
-    who: Json = dict(subject) if subject else {"display": "The person who answered the questions"}
+    subject = response.get("subject")
+    who: Json = dict(subject) if isinstance(subject, Mapping) else {"display": "The person who answered"}
     status = "active" if guidance.metadata.status == "active" else "draft"
     plan_url = urls.pinned("PlanDefinition", urls.plan_id)
-    requests: list[Json] = []
+    made = _Made(digest, who)
     actions: list[Json] = []
     if GATE_ID in chosen:
         text = gate_advice(guidance)
-        actions.append(_action(GATE_ID, GATE_TITLE, text, GATE_PRIORITY, requests, who, text, []))
+        actions.append(made.action(GATE_ID, GATE_TITLE, text, GATE_PRIORITY, text, []))
     rules = {r.id: r for r in guidance.rules()}
     for group_id, kind, title, behavior in GROUPS:
-        inner = [
-            _rule_action(guidance, rules[rid], requests, who)
-            for rid in rules
-            if rid in chosen and rules[rid].kind == kind
-        ]
+        inner = [made.rule(guidance, rules[i]) for i in rules if i in chosen and rules[i].kind == kind]
         if inner:
             actions.append({"id": group_id, "title": title, "selectionBehavior": behavior, "action": inner})
     top = max((a["priority"] for a in _leaves(actions)), key=_ORDER.index, default="routine")
     group: Json = {
         "resourceType": "RequestGroup",
         "id": f"{urls.plan_id}-{digest}",
-        "contained": requests,
         "instantiatesCanonical": [plan_url],
         "status": status,
         "intent": "proposal",
@@ -118,8 +120,6 @@ def apply(guidance: Guidance, response: Mapping[str, Any]) -> tuple[Json, Json]:
         "subject": who,
         "action": actions,
     }
-    if not requests:
-        del group["contained"]
     care_plan: Json = {
         "resourceType": "CarePlan",
         "id": f"{urls.plan_id}-{digest}",
@@ -128,56 +128,53 @@ def apply(guidance: Guidance, response: Mapping[str, Any]) -> tuple[Json, Json]:
         "intent": "proposal",
         "title": guidance.metadata.title,
         "subject": who,
-        "activity": [{"reference": {"reference": f"RequestGroup/{group['id']}"}}],
+        "activity": [{"reference": {"reference": made.urn(group)}}],
     }
     if isinstance(response.get("id"), str):
         care_plan["supportingInfo"] = [{"reference": f"QuestionnaireResponse/{response['id']}"}]
-    return care_plan, group
+    entries = [
+        {"fullUrl": made.urn(res), "resource": res, "request": {"method": "POST", "url": res["resourceType"]}}
+        for res in (care_plan, group, *made.requests)
+    ]
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
-def _rule_action(guidance: Guidance, rule: Rule, requests: list[Json], who: Json) -> Json:
-    citations = [c.citation(guidance.sources[s]) for s in c.sources_of(rule)]
-    return _action(
-        rule.id,
-        rule.item.title,
-        c.advice(rule),
-        c.priority(rule),
-        requests,
-        who,
-        c.markdown_advice(rule),
-        citations,
-    )
+class _Made:
+    """The CommunicationRequests made for one response, and their stable ``urn:uuid`` names."""
 
+    def __init__(self, digest: str, who: Json) -> None:
+        self.digest = digest
+        self.who = who
+        self.requests: list[Json] = []
 
-def _action(
-    action_id: str,
-    title: str,
-    description: str,
-    priority: str,
-    requests: list[Json],
-    who: Json,
-    payload: str,
-    citations: list[Json],
-) -> Json:
-    """One selected action and the CommunicationRequest holding its words."""
-    request_id = f"cr-{fhir_id(action_id)}"
-    attachments = [{"contentAttachment": {"url": a["url"], "title": a["display"]}} for a in citations]
-    requests.append(
-        {
+    def urn(self, resource: Json) -> str:
+        key = f"kneeguide:{resource['resourceType']}/{resource['id']}"
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}"
+
+    def rule(self, guidance: Guidance, rule: Rule) -> Json:
+        citations = [c.citation(guidance.sources[s]) for s in c.sources_of(rule)]
+        advice, payload = c.advice(rule), c.markdown_advice(rule)
+        return self.action(rule.id, rule.item.title, advice, c.priority(rule), payload, citations)
+
+    def action(
+        self, action_id: str, title: str, text: str, priority: str, payload: str, citations: list[Json]
+    ) -> Json:
+        """One selected action and the CommunicationRequest holding its words."""
+        attachments = [{"contentAttachment": {"url": a["url"], "title": a["display"]}} for a in citations]
+        request: Json = {
             "resourceType": "CommunicationRequest",
-            "id": request_id,
+            "id": f"{self.digest[:12]}-{fhir_id(action_id)}"[:64],
             "status": "active",
-            "intent": "option",
             "priority": priority,
-            "subject": who,
+            "subject": self.who,
             "payload": [{"contentString": payload}, *attachments],
         }
-    )
-    action: Json = {"id": action_id, "title": title, "description": description, "priority": priority}
-    if citations:
-        action["documentation"] = citations
-    action["resource"] = {"reference": f"#{request_id}"}
-    return action
+        self.requests.append(request)
+        action: Json = {"id": action_id, "title": title, "description": text, "priority": priority}
+        if citations:
+            action["documentation"] = citations
+        action["resource"] = {"reference": self.urn(request)}
+        return action
 
 
 def _leaves(actions: list[Json]) -> list[Json]:

@@ -65,7 +65,13 @@ class Artifacts:
             "meta": {"profile": list(PROFILES[resource_type])},
             "extension": extensions,
             "url": urls.url(resource_type, resource_id),
-            "identifier": [{"use": "official", "system": urls.base, "value": f"{resource_type}/{resource_id}"}],
+            "identifier": [
+                {
+                    "use": "official",
+                    "system": "urn:ietf:rfc:3986",
+                    "value": urls.url(resource_type, resource_id),
+                }
+            ],
             "version": urls.version,
             "name": artifact_name(name),
             "title": title,
@@ -91,7 +97,9 @@ def build(guidance: Guidance, bundle_type: Literal["collection", "transaction"] 
     questions = Questions(guidance, urls, artifacts)
     plan = Plan(guidance, urls, artifacts, FhirPath(guidance, urls.answer_system))
     library = Library(guidance, urls)
-    lib = artifacts.artifact("Library", urls.plan_id, guidance.id, guidance.metadata.title, level="executable")
+    lib = artifacts.artifact(
+        "Library", urls.plan_id, guidance.id, guidance.metadata.title, level="executable"
+    )
     lib.update(
         {
             "type": {

@@ -86,7 +86,9 @@ class X:
         return X(f"Count({self.cql})", {"type": "Count", "source": self.elm})
 
     def singleton(self) -> X:
-        return X(f"singleton from {self.inner()}", {"type": "SingletonFrom", "operand": self.elm}, atomic=False)
+        return X(
+            f"singleton from {self.inner()}", {"type": "SingletonFrom", "operand": self.elm}, atomic=False
+        )
 
     def exists(self) -> X:
         return X(f"exists {self.inner()}", {"type": "Exists", "operand": self.elm}, atomic=False)
@@ -198,7 +200,9 @@ def retrieve(resource_type: str) -> X:
 
 
 def starts_with(text: X, prefix: X) -> X:
-    return X(f"StartsWith({text.cql}, {prefix.cql})", {"type": "StartsWith", "operand": [text.elm, prefix.elm]})
+    return X(
+        f"StartsWith({text.cql}, {prefix.cql})", {"type": "StartsWith", "operand": [text.elm, prefix.elm]}
+    )
 
 
 def coalesce(first: X, then: X) -> X:

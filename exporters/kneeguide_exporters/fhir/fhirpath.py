@@ -62,7 +62,9 @@ class FhirPath:
         parts = []
         for q in self.g.questions:
             once = f"{self.answers(q.id)}.count() = 1 and {self.answered(q.id, self.valid_value(q))}"
-            parts.append(f"({once})" if q.required else f"(({self.answers(q.id)}.exists()).not() or ({once}))")
+            parts.append(
+                f"({once})" if q.required else f"(({self.answers(q.id)}.exists()).not() or ({once}))"
+            )
         return " and ".join(parts)
 
     @staticmethod
@@ -113,6 +115,10 @@ class FhirPath:
         dm = self.g.decisions
         emergency = self.certain(dm.expanded(dm.urgency_at_least(len(URGENCY_NAMES) - 1)))
         return f"({self.valid()}) or {emergency}"
+
+    def any_red_flag(self) -> str:
+        dm = self.g.decisions
+        return self.certain(dm.expanded(dm.urgency_at_least(1)))
 
     def gate(self) -> str:
         return f"({self.valid()}).not()"

@@ -20,6 +20,9 @@ cql-exec-fhir reads it):
 ``CompleteOrEmergency``
     the answers are valid, or an emergency is certain: the condition of the
     ice or heat and the step groups.
+``AnyRedFlag``
+    some red flag certainly fires (``urgency:soon`` is true): the condition
+    of the red flag group, implied by each red flag's own.
 ``Select_<action id>``
     the condition of each action: what ``DecisionModel.given`` says must be
     certainly true and what must not be; ``Select_answers_incomplete`` is the
@@ -45,11 +48,12 @@ if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
     from kneeguide.models import Question
 
-__all__ = ["GATE_ID", "OPEN", "Library", "select_name"]
+__all__ = ["ANY_RED_FLAG", "GATE_ID", "OPEN", "Library", "select_name"]
 
 GATE_ID = "answers_incomplete"
 """The id of the validity gate's action (and of its ActivityDefinition)."""
 OPEN = "CompleteOrEmergency"
+ANY_RED_FLAG = "AnyRedFlag"
 VALID = "Answers valid"
 
 
@@ -75,6 +79,9 @@ class Library:
 
         emergency = x.ref(model.urgency_at_least(len(URGENCY_NAMES) - 1))
         self.define(OPEN, x.joined("Or", [x.ref(VALID), emergency.is_true()]))
+        # Some red flag certainly fires: implied by each red flag's own condition, so the
+        # group's condition only spares an engine the red flags when none can fire.
+        self.define(ANY_RED_FLAG, x.ref(model.urgency_at_least(1)).is_true())
         self.define(select_name(GATE_ID), x.ref(VALID).negated())
         for rule in guidance.rules():
             _, certain, not_certain = model.given(rule.id)
@@ -108,9 +115,7 @@ class Library:
         responses = x.ref("Responses")
         self.define(
             "Response",
-            x.if_then_else(
-                responses.count().compare("==", x.integer(1)), responses.singleton(), x.null()
-            ),
+            x.if_then_else(responses.count().compare("==", x.integer(1)), responses.singleton(), x.null()),
         )
         # Each item once, its linkId read into a plain tuple: FHIR elements are costly to
         # read in cql-exec-fhir, and every question looks its answers up here.
@@ -169,7 +174,11 @@ class Library:
             known = x.joined("Or", [code.compare("==", x.string(c.code)) for c in q.choices or ()])
             system = coding.prop("system")
             ours = x.joined(
-                "Or", [system.is_null(), system.prop("value").compare("==", x.string(self.urls.answer_system(q.id)))]
+                "Or",
+                [
+                    system.is_null(),
+                    system.prop("value").compare("==", x.string(self.urls.answer_system(q.id))),
+                ],
             )
             self.define(answer, x.if_then_else(x.joined("And", [known, ours]), code, x.null()))
         return x.ref(answer).is_not_null()
@@ -243,4 +252,3 @@ class Library:
             {"contentType": "text/cql", "data": base64.b64encode(cql).decode("ascii")},
             {"contentType": "application/elm+json", "data": base64.b64encode(elm).decode("ascii")},
         ]
-

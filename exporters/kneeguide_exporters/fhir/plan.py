@@ -5,7 +5,8 @@ Actions, in order:
 * ``answers_incomplete``, the validity gate: fires when a required answer is
   missing, given twice or invalid; its advice is to answer every question or
   get help;
-* ``red_flags`` (``selectionBehavior`` ``any``): one action per red flag;
+* ``red_flags`` (``selectionBehavior`` ``any``): one action per red flag,
+  under the condition ``AnyRedFlag`` that each of them implies;
 * ``thermal`` (``exactly-one``), highest priority first, and the step groups
   ``relief`` and ``prevention`` (``any``): each holds only when the answers
   are complete or an emergency is certain (condition ``CompleteOrEmergency``).
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import common as c
 from .common import ACTION_KIND_CODESYSTEM_ID, Json, Urls, fhir_id
-from .library import GATE_ID, OPEN, select_name
+from .library import ANY_RED_FLAG, GATE_ID, OPEN, select_name
 from .questionnaire import TOPIC_CODESYSTEM_ID, topic_code
 
 if TYPE_CHECKING:
@@ -88,9 +89,15 @@ class Plan:
 
     def plan_definition(self) -> Json:
         meta, urls = self.g.metadata, self.urls
-        pd = self.artifacts.artifact("PlanDefinition", urls.plan_id, self.g.id, meta.title, level="structured")
+        pd = self.artifacts.artifact(
+            "PlanDefinition", urls.plan_id, self.g.id, meta.title, level="structured"
+        )
         topics = [
-            {"coding": [c.coding(urls.url("CodeSystem", TOPIC_CODESYSTEM_ID), urls.version, topic_code(t), t)]}
+            {
+                "coding": [
+                    c.coding(urls.url("CodeSystem", TOPIC_CODESYSTEM_ID), urls.version, topic_code(t), t)
+                ]
+            }
             for t in dict.fromkeys(meta.topics)
         ]
         pd.update(
@@ -143,7 +150,13 @@ class Plan:
             group: Json = {"id": group_id, "title": title}
             if needs == {True}:
                 group["condition"] = [
-                    self.condition(OPEN, self.fp.open(), "the answers are complete, or an emergency is certain")
+                    self.condition(
+                        OPEN, self.fp.open(), "the answers are complete, or an emergency is certain"
+                    )
+                ]
+            elif kind == "red_flag":
+                group["condition"] = [
+                    self.condition(ANY_RED_FLAG, self.fp.any_red_flag(), "a red flag fires")
                 ]
             group.update({"selectionBehavior": behavior, "action": [self.action(r) for r in rules]})
             top.append(group)
@@ -173,7 +186,9 @@ class Plan:
         return [{"coding": [{"system": system, "version": self.urls.version, "code": kind}]}]
 
     def gate_action(self) -> Json:
-        words = "a required answer is missing, or an answer is given twice or is not one of the allowed answers"
+        words = (
+            "a required answer is missing, or an answer is given twice or is not one of the allowed answers"
+        )
         return {
             "id": GATE_ID,
             "title": GATE_TITLE,
@@ -195,7 +210,9 @@ class Plan:
             "priority": c.priority(rule),
             "code": self.kind_code(rule.kind),
             "documentation": [c.citation(self.g.sources[s]) for s in c.sources_of(rule)],
-            "condition": [self.condition(select_name(rule.id), self.fp.selected(rule.id), self.explained(rule))],
+            "condition": [
+                self.condition(select_name(rule.id), self.fp.selected(rule.id), self.explained(rule))
+            ],
             "definitionCanonical": self.urls.pinned("ActivityDefinition", fhir_id(rule.id)),
         }
 
@@ -246,7 +263,9 @@ class Plan:
         return ad
 
     def activity_definition(self, rule: Rule) -> Json:
-        ad = self.activity(fhir_id(rule.id), rule.id, rule.item.title, c.markdown_advice(rule), c.priority(rule))
+        ad = self.activity(
+            fhir_id(rule.id), rule.id, rule.item.title, c.markdown_advice(rule), c.priority(rule)
+        )
         ad["purpose"] = c.purpose(rule)
         ad["relatedArtifact"] = [c.citation(self.g.sources[s]) for s in c.sources_of(rule)]
         return ad
