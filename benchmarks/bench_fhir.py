@@ -95,10 +95,10 @@ def _walk(node: Any) -> Any:
 
 def engines(n: int = 12) -> dict[str, Any]:
     sys.path.insert(0, str(REPO / "tests"))
-    from fhir_support import questionnaire_response  # type: ignore[import-not-found]
     from ruamel.yaml import YAML
 
     import kneeguide
+    from fhir_support import questionnaire_response  # type: ignore[import-not-found]
     from kneeguide_exporters import fhir
 
     driver = REPO / "tests" / "fhir-engines" / "run.mjs"
@@ -106,7 +106,7 @@ def engines(n: int = 12) -> dict[str, Any]:
         raise RuntimeError("the FHIR engines are not installed (npm ci --prefix tests/fhir-engines)")
     g = kneeguide.load()
     bundle = fhir.build_bundle(g)
-    questionnaire = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Questionnaire")
+    questionnaire = fhir.build_questionnaire(g)
     yaml = YAML(typ="safe", pure=True)
     base = yaml.load((REPO / "tests" / "vignettes" / "baseline.yaml").read_text("utf-8"))["baseline"]
     cases = yaml.load((REPO / "tests" / "vignettes" / "red_flags.yaml").read_text("utf-8"))["vignettes"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kneeguide
+from fhir_support import Json, expected_actions, questionnaire_response, selected_by_tree
 from kneeguide.conditions import And, Compare, Condition, Flag, Not, OneOf, Or
 from kneeguide.renderers import to_fhirpath
 from kneeguide_exporters import fhir
-from fhir_support import Json, expected_actions, questionnaire_response, selected_by_tree
 from strategies import answer_sets
 
 R4 = models["r4"]

@@ -158,7 +158,8 @@ def test_each_engine_selects_what_assess_or_the_gate_selects(
         if _selected(result) != expected or result["nulls"]:
             got = _selected(result)
             wrong.append(
-                f"{name}: missing {sorted(expected - got)}, extra {sorted(got - expected)}, null {result['nulls']}"
+                f"{name}: missing {sorted(expected - got)}, extra {sorted(got - expected)}, "
+                f"null {result['nulls']}"
             )
     assert wrong == []
 

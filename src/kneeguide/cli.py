@@ -208,7 +208,11 @@ def _parser() -> argparse.ArgumentParser:
         "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
     )
     ap.add_argument(
-        "-o", "--output", type=Path, metavar="DIR", help="write the Bundle into DIR instead of standard output"
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="write the Bundle into DIR instead of standard output",
     )
     ap.set_defaults(run=_apply)
 
@@ -529,7 +533,9 @@ def _apply(args: argparse.Namespace) -> int:
     guidance = _guidance_for_use(args.guidance)
     response = _read_answers(args.response)
     if not isinstance(response, dict):
-        raise UsageError(f"the response must be a JSON object (a QuestionnaireResponse), not {_json_kind(response)}")
+        raise UsageError(
+            f"the response must be a JSON object (a QuestionnaireResponse), not {_json_kind(response)}"
+        )
     try:
         bundle = apply(guidance, response)
     except AnswersError as exc:

@@ -164,7 +164,7 @@ class DecisionModel:
         if together is None:
             return True, (mine,), (higher.operand.name,)
         rules: list[str] = []
-        pending = [higher.operand]
+        pending: list[Condition] = [higher.operand]
         while pending:  # the ``above`` chain down to the ``applies`` of each higher rule
             node = pending.pop()
             if isinstance(node, Or):

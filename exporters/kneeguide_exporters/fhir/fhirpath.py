@@ -75,8 +75,9 @@ class FhirPath:
 
     def leaf(self, node: Condition, truth: bool) -> str:
         """An answer test, read as certainly ``truth``."""
-        from kneeguide.conditions import Compare, Flag
+        from kneeguide.conditions import Compare, Flag, OneOf
 
+        assert isinstance(node, Flag | Compare | OneOf), node
         if isinstance(node, Flag):
             q = self.q[node.question]
             if not truth and not q.required:  # an unanswered optional question reads as no

@@ -135,7 +135,7 @@ class Library:
         self.define(VALID, x.joined("And", checks))
 
     def _question(self, q: Question) -> X:
-        """Define ``"Answers q"``, ``"Read q"`` and ``"Answer q"``; return the check that q's answer is acceptable."""
+        """Define ``"Answers q"``, ``"Read q"``, ``"Answer q"``; return the check of q's answer."""
         given, read, answer = f"Answers {q.id}", f"Read {q.id}", f"Answer {q.id}"
         self.define(
             given,
