@@ -223,15 +223,17 @@ def _schema() -> Json:
     return schema
 
 
+@cache
+def _validator(resource_type: str) -> jsonschema.Draft6Validator:
+    """A validator for one resource type against its own definition (precise paths), built once."""
+    own = {"definitions": _schema()["definitions"], "allOf": [{"$ref": f"#/definitions/{resource_type}"}]}
+    return jsonschema.Draft6Validator(own)
+
+
 def _errors(resource: Json) -> list[str]:
-    """Schema errors of one resource against its own definition (precise paths)."""
-    own = {
-        "definitions": _schema()["definitions"],
-        "allOf": [{"$ref": f"#/definitions/{resource['resourceType']}"}],
-    }
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
-        for e in jsonschema.Draft6Validator(own).iter_errors(resource)
+        for e in _validator(resource["resourceType"]).iter_errors(resource)
     ]
 
 
