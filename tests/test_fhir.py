@@ -735,3 +735,50 @@ def test_the_fhir_format_is_registered_through_its_entry_point() -> None:
     assert (fmt.name, fmt.media_type) == ("fhir", "application/fhir+json")
     provided = PluginHost.discover(disabled=[]).formats["fhir"]
     assert provided.distribution == "kneeguide" and provided.format.render is fhir.render
+
+
+# --- the Library: CQL and ELM of the same defines ----------------------------------------
+
+
+def _library(bundle: Json) -> tuple[str, Json]:
+    import base64
+
+    (lib,) = resources(bundle, "Library")
+    by_type = {c["contentType"]: base64.b64decode(c["data"]) for c in lib["content"]}
+    elm: Json = json.loads(by_type["application/elm+json"].decode("ascii"))  # Encender reads it as ASCII
+    return by_type["text/cql"].decode("utf-8"), elm
+
+
+def test_the_library_has_one_define_per_definition_in_both_languages(
+    bundle: Json, guidance: Guidance
+) -> None:
+    cql, elm = _library(bundle)
+    names = [d["name"] for d in elm["library"]["statements"]["def"]]
+    assert len(names) == len(set(names))
+    quoted = re.findall(r'^define (?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*)):$', cql, re.MULTILINE)
+    assert [a or b for a, b in quoted] == names
+    dm = guidance.decisions
+    assert {d.name for d in dm.definitions} <= set(names)
+    pd = plan(bundle)
+    conditions = [c["expression"]["expression"] for a in pd["action"] for c in a.get("condition", [])]
+    conditions += [
+        c["expression"]["expression"]
+        for a in pd["action"]
+        for x in a.get("action", [])
+        for c in x["condition"]
+    ]
+    assert set(conditions) <= set(names)
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c) for c in conditions)  # plain CQL identifiers
+    assert elm["library"]["identifier"] == {"id": pd["name"], "version": pd["version"]}
+    assert cql.startswith(f"library {pd['name']} version '{pd['version']}'\n")
+
+
+def test_every_reference_in_the_elm_names_a_define(bundle: Json) -> None:
+    _, elm = _library(bundle)
+    names = {d["name"] for d in elm["library"]["statements"]["def"]}
+    refs = {
+        node["name"]
+        for _, node in walk(elm)
+        if isinstance(node, dict) and node.get("type") == "ExpressionRef"
+    }
+    assert refs and refs <= names

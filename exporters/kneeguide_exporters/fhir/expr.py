@@ -130,22 +130,6 @@ def ref(definition: str) -> X:
     return X(name(definition), {"type": "ExpressionRef", "name": definition})
 
 
-def alias(text: str) -> X:
-    """A query alias in scope, or a function operand."""
-    return X(text, {"type": "AliasRef", "name": text})
-
-
-def operand(text: str) -> X:
-    return X(name(text), {"type": "OperandRef", "name": text})
-
-
-def call(function: str, *args: X) -> X:
-    return X(
-        f"{name(function)}({', '.join(a.cql for a in args)})",
-        {"type": "FunctionRef", "name": function, "operand": [a.elm for a in args]},
-    )
-
-
 def element(scope: str, path: str) -> X:
     """``scope.path`` for a query alias: the ELM names the alias as the scope."""
     return X(f"{scope}.{path}", {"type": "Property", "path": path, "scope": scope})
