@@ -127,10 +127,16 @@ class FhirPath:
     def selected(self, item_id: str) -> str:
         """The action's own condition (its group adds "complete or emergency" where it needs it)."""
         dm = self.g.decisions
-        _, certain, not_certain = dm.given(item_id, self.together)
+        # Without a solver every higher rule is kept, listed flat (not the nested ``above``
+        # chain, which expands as deep as there are rules).
+        _, certain, not_certain = dm.given(item_id, self.together or _all_of)
         parts = [self.certain(dm.expanded(c)) for c in certain]
         parts += [f"({self.certain(dm.expanded(n))}).not()" for n in not_certain]
         return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+
+def _all_of(rule: str, higher: tuple[str, ...]) -> Set[str]:
+    return set(higher)
 
 
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
