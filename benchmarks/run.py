@@ -17,6 +17,10 @@ Measurements and goals:
 * each exporter (PDF <= 1 s, all formats <= 2 s);
 * ``import kneeguide`` over bare Python (<= 100 ms), and no exporter, solver
   or template library imported by it;
+* the FHIR export at 1, 4, 16 and 64 times the thermal rules (export time,
+  Bundle, CQL and FHIRPath size, peak memory), and the time per response of
+  Encender, cql-execution and fhirpath.js on the exported Bundle
+  (``benchmarks/bench_fhir.py``);
 * the interview: mean and worst number of questions asked against the full
   set over 2,000 generated answer sets, and one step's time (<= 1 ms);
 * speed where users feel it (``benchmarks/bench_speed.py``): the packaged
@@ -102,18 +106,21 @@ def assess_fhirpathpy() -> dict[str, Any]:
     bundle = json.loads(next(iter(files.values())))
     plan = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "PlanDefinition")
 
-    def actions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
-        for act in items:
-            out.append(act)
-            out.extend(actions(act.get("action", [])))
-        return out
+    alternative = "http://hl7.org/fhir/StructureDefinition/cqf-alternativeExpression"
 
-    exprs = [
-        fp_compile(c["expression"]["expression"], models["r4"])
-        for act in actions(plan["action"])
-        for c in act.get("condition", [])
+    def fhirpath(condition: dict[str, Any]) -> Any:
+        (alt,) = [e for e in condition["expression"]["extension"] if e["url"] == alternative]
+        return fp_compile(alt["valueExpression"]["expression"], models["r4"])
+
+    # $apply's order: a group's condition, then its actions' conditions.
+    tree = [
+        (
+            [fhirpath(c) for c in act.get("condition", [])],
+            [fhirpath(c) for leaf in act.get("action", []) for c in leaf["condition"]],
+        )
+        for act in plan["action"]
     ]
+    exprs = [fn for own, inner in tree for fn in (*own, *inner)]
     questions = {q.id: q for q in g.questions}
 
     def response(a: dict[str, Any]) -> dict[str, Any]:
@@ -129,13 +136,15 @@ def assess_fhirpathpy() -> dict[str, Any]:
             items.append({"linkId": qid, "answer": [value]})
         return {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
 
-    sets = _answer_sets(200)
+    sets = _answer_sets(20)  # fhirpathpy takes about a second a response
     times = []
     for a in sets:
         qr = response(a)
         start = time.perf_counter_ns()
-        for fn in exprs:
-            fn(qr, {"resource": qr})
+        for own, inner in tree:
+            if all(fn(qr, {"resource": qr}) == [True] for fn in own):
+                for fn in inner:
+                    fn(qr, {"resource": qr})
         times.append((time.perf_counter_ns() - start) / 1000)
     return {
         "median_us": statistics.median(times),
@@ -230,6 +239,43 @@ def _export(name: str) -> dict[str, Any]:
 @measurement
 def export_fhir() -> dict[str, Any]:
     return _export("fhir")
+
+
+def _fhir_scaled(k: int) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from bench_fhir import scaled  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = scaled(k)
+    return result
+
+
+@measurement
+def fhir_x1() -> dict[str, Any]:
+    return _fhir_scaled(1)
+
+
+@measurement
+def fhir_x4() -> dict[str, Any]:
+    return _fhir_scaled(4)
+
+
+@measurement
+def fhir_x16() -> dict[str, Any]:
+    return _fhir_scaled(16)
+
+
+@measurement
+def fhir_x64() -> dict[str, Any]:
+    return _fhir_scaled(64)
+
+
+@measurement
+def fhir_engines() -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from bench_fhir import engines  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = engines()
+    return result
 
 
 @measurement
@@ -506,6 +552,23 @@ def main() -> int:
         limit("verify 2,000 synthetic rules, proofs", "verify_2000", "proofs_s", "s", 10),
         limit("export fhir, first render", "export_fhir", "render_s", "s", None, 3),
         limit("export html, first render", "export_html", "render_s", "s", None, 3),
+        *(
+            (
+                f"fhir Bundle at {k}x the thermal rules ({get(f'fhir_x{k}', 'thermal_rules') or 0:.0f}): "
+                "export, Bundle, CQL, FHIRPath",
+                "n/a"
+                if get(f"fhir_x{k}", "export_s") is None
+                else f"{get(f'fhir_x{k}', 'export_s'):.2f} s, {get(f'fhir_x{k}', 'bundle_mb'):.1f} MB, "
+                f"{get(f'fhir_x{k}', 'cql_kb'):.0f} KB, {get(f'fhir_x{k}', 'fhirpath_mb'):.1f} MB",
+                "CQL linear",
+                "",
+                f"fhir_x{k}",
+            )
+            for k in (1, 4, 16, 64)
+        ),
+        limit("Encender $apply, per response", "fhir_engines", "encender_ms", "ms", None, 0),
+        limit("cql-execution + cql-exec-fhir (ELM), per response", "fhir_engines", "cql_ms", "ms", None, 0),
+        limit("fhirpath.js (FHIRPath forms), per response", "fhir_engines", "fhirpath_ms", "ms", None, 0),
         limit("export pdf, first render", "export_pdf", "render_s", "s", 1, 3),
         limit("kneeguide export all, wall", "export_all", "wall_s", "s", 2),
         *(_export_row(k) for k in (1, 4, 16, 64)),

@@ -2,7 +2,8 @@
 # Install everything the tests need on a fresh machine, then run them.
 #
 # System tools (Chromium for the HTML leaflet tests, poppler-utils for the PDF
-# page images) come from Debian; Python packages into .venv; axe-core from npm.
+# page images) come from Debian; Python packages into .venv; axe-core and the FHIR
+# engines from npm.
 # Then: the test suite, and the content checks that CI runs next to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,10 @@ fi
 .venv/bin/python -m pip install -q -e '.[test]' 'ruff>=0.6' 'mypy>=1.11' types-jsonschema
 if [ -f tests/browser/package-lock.json ] && command -v npm >/dev/null; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+if [ -f tests/fhir-engines/package-lock.json ] && command -v npm >/dev/null; then
+  # Encender, cql-execution, cql-exec-fhir, fhirpath.js: the FHIR engines the export is run in
+  npm ci --prefix tests/fhir-engines --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 status=0

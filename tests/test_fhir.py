@@ -37,7 +37,7 @@ from kneeguide_exporters import fhir
 Json = dict[str, Any]
 VENDORED = Path(__file__).parent / "fhir"
 SCHEMA_SHA256 = "4091ab0911b2cb4d4d0730ed7fa4bbc5c5fec6caf62740bed2d6ffc721b7e37a"
-CANONICAL_TYPES = ("PlanDefinition", "Questionnaire", "ActivityDefinition", "CodeSystem")
+CANONICAL_TYPES = ("PlanDefinition", "Library", "Questionnaire", "ActivityDefinition", "CodeSystem")
 NAME_INVARIANT = re.compile(r"^[A-Z]([A-Za-z0-9_]){0,254}$")  # pdf-0, adf-0, que-0, csd-0
 
 
@@ -274,10 +274,24 @@ BINDINGS: list[tuple[str, str, set[str]]] = [
     }),
     ("PlanDefinition", "status", PUBLICATION_STATUS),
     ("PlanDefinition", "relatedArtifact.type", RELATED_ARTIFACT_TYPE),
-    ("PlanDefinition", "action.documentation.type", RELATED_ARTIFACT_TYPE),
+    ("PlanDefinition", "action.action.documentation.type", RELATED_ARTIFACT_TYPE),
     ("PlanDefinition", "action.priority", REQUEST_PRIORITY),
+    ("PlanDefinition", "action.action.priority", REQUEST_PRIORITY),
     ("PlanDefinition", "action.condition.kind", {"applicability", "start", "stop"}),
-    ("PlanDefinition", "action.condition.expression.language", {"text/fhirpath"}),
+    ("PlanDefinition", "action.action.condition.kind", {"applicability", "start", "stop"}),
+    ("PlanDefinition", "action.condition.expression.language", {"text/cql"}),
+    ("PlanDefinition", "action.action.condition.expression.language", {"text/cql"}),
+    ("PlanDefinition", "action.action.condition.expression.extension.valueExpression.language",
+     {"text/fhirpath"}),
+    ("PlanDefinition", "action.selectionBehavior", {
+        "any", "all", "all-or-none", "exactly-one", "at-most-one", "one-or-more",
+    }),
+    ("PlanDefinition", "action.trigger.type", {
+        "named-event", "periodic", "data-changed", "data-added", "data-modified", "data-removed",
+        "data-accessed", "data-access-ended",
+    }),
+    ("Library", "status", PUBLICATION_STATUS),
+    ("Library", "content.contentType", {"text/cql", "application/elm+json"}),
     ("PlanDefinition", "contact.telecom.system", {"phone", "fax", "email", "pager", "url", "sms", "other"}),
     ("ActivityDefinition", "status", PUBLICATION_STATUS),
     ("ActivityDefinition", "relatedArtifact.type", RELATED_ARTIFACT_TYPE),
@@ -362,10 +376,15 @@ def broken_invariants(bundle: Json) -> list[str]:
         if res["resourceType"] in CANONICAL_TYPES and not NAME_INVARIANT.match(res.get("name", "")):
             problems.append(f"pdf-0/adf-0/que-0/csd-0: {label} name {res.get('name')!r}")
     pd = plan(bundle)
-    for expression in values_at(pd, "action.condition.expression"):
-        if not (expression.get("expression") or expression.get("reference")):
-            problems.append(f"exp-1: an Expression has neither expression nor reference: {expression}")
-    action_ids = [a.get("id") for a in pd.get("action", [])]
+    expressions = [
+        *values_at(pd, "action.condition.expression"),
+        *values_at(pd, "action.action.condition.expression"),
+    ]
+    for expression in expressions:
+        for e in (expression, *values_at(expression, "extension.valueExpression")):
+            if not (e.get("expression") or e.get("reference")):
+                problems.append(f"exp-1: an Expression has neither expression nor reference: {e}")
+    action_ids = [a.get("id") for a in [*values_at(pd, "action"), *values_at(pd, "action.action")]]
     if len(set(action_ids)) != len(action_ids):
         problems.append("PlanDefinition action ids are not unique")
     q = questionnaire(bundle)
@@ -442,7 +461,7 @@ def unresolved(bundle: Json, base: str) -> list[str]:
 def test_every_reference_resolves_inside_the_bundle(bundle: Json, guidance: Guidance) -> None:
     assert unresolved(bundle, guidance.metadata.url) == []
     pinned = [v for p, v in walk(bundle) if isinstance(v, str) and p.endswith("definitionCanonical")]
-    assert len(pinned) == len(list(guidance.rules()))
+    assert len(pinned) == len(list(guidance.rules())) + 1  # and the validity gate
 
 
 def _unpin(b: Json) -> None:
@@ -487,7 +506,7 @@ def test_the_reference_check_catches_a_dangling_reference(
         (missing_required, lambda b: _first_expression(b).pop("language")),
         (bad_codes, lambda b: plan(b)["action"][0].__setitem__("priority", "emergency")),
         (bad_codes, lambda b: plan(b)["relatedArtifact"][0].__setitem__("type", "cites")),
-        (bad_codes, lambda b: _first_expression(b).__setitem__("language", "text/cql")),
+        (bad_codes, lambda b: _first_expression(b).__setitem__("language", "text/fhirpath")),
         (bad_codes, lambda b: questionnaire(b)["item"][0].__setitem__("type", "number")),
         (broken_invariants, lambda b: plan(b).__setitem__("name", "knee-muscle-spasm")),
         (broken_invariants, lambda b: _first_expression(b).pop("expression")),
@@ -518,12 +537,17 @@ def _advice(item: RedFlag | ThermalRule | Step) -> str:
     return item.text
 
 
+def leaves(pd: Json) -> list[Json]:
+    """The actions that are not groups, in order."""
+    return [leaf for a in pd["action"] for leaf in a.get("action", [a])]
+
+
 def test_round_trip_finds_every_rule_and_step(bundle: Json, guidance: Guidance) -> None:
     pd = plan(bundle)
     canon = by_canonical(bundle)
-    actions = {a["id"]: a for a in pd["action"]}
+    actions = {a["id"]: a for a in leaves(pd)}
     rules = list(guidance.rules())
-    assert [a["id"] for a in pd["action"]] == [r.id for r in rules]
+    assert [a["id"] for a in leaves(pd)] == ["answers_incomplete", *(r.id for r in rules)]
     for rule in rules:
         item = rule.item
         action = actions[rule.id]
@@ -541,6 +565,7 @@ def test_round_trip_finds_every_rule_and_step(bundle: Json, guidance: Guidance) 
         assert ad["resourceType"] == "ActivityDefinition"
         assert ad["title"] == item.title
         assert _advice(item) in ad["description"]
+        assert ad["code"]["text"] == ad["description"]  # what $apply puts in the CommunicationRequest
         assert [r["label"] for r in ad["relatedArtifact"]] == [d["label"] for d in action["documentation"]]
         if isinstance(item, Step):
             assert all(line in ad["description"] for line in item.how_to)
@@ -559,7 +584,8 @@ def test_red_flag_urgency_maps_to_request_priority(bundle: Json, guidance: Guida
         "soon": "urgent",
         "self_care": "routine",
     }
-    actions = {a["id"]: a for a in plan(bundle)["action"]}
+    actions = {a["id"]: a for a in leaves(plan(bundle))}
+    assert actions["answers_incomplete"]["priority"] == "urgent"
     for rf in guidance.red_flags:
         assert actions[rf.id]["priority"] == fhir.PRIORITY_OF_URGENCY[rf.urgency]
     others = [r.id for r in guidance.rules() if r.kind != "red_flag"]
@@ -636,7 +662,25 @@ def test_plan_definition_carries_the_knowledge_artifact_metadata(bundle: Json, g
     assert pd["date"] in {e.date.isoformat() for e in meta.change_log}
     assert [c["name"] for c in pd["contact"]] == [c.name for c in meta.contact]
     assert [j["coding"][0]["code"] for j in pd["jurisdiction"]] == list(meta.jurisdiction)
-    assert [t["text"] for t in pd["topic"]] == list(meta.topics)
+    assert [t["coding"][0]["display"] for t in pd["topic"]] == list(meta.topics)
+    assert pd["useContext"][0]["valueCodeableConcept"] == pd["topic"][0]
+    assert pd["library"] == [f"{base}/Library/{pd['id']}|{meta.version}"]
+    assert pd["subjectCodeableConcept"]["coding"][0]["code"] == "Patient"
+    assert pd["identifier"][0] == {"use": "official", "system": "urn:ietf:rfc:3986", "value": pd["url"]}
+    assert (
+        "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-computableplandefinition" in pd["meta"]["profile"]
+    )
+    capability = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-knowledgeCapability"
+    assert "executable" in {e["valueCode"] for e in pd["extension"] if e["url"] == capability}
+    groups = {a["id"]: a.get("selectionBehavior") for a in pd["action"]}
+    assert groups == {
+        "answers_incomplete": None,
+        "red_flags": "any",
+        "thermal": "exactly-one",
+        "relief": "any",
+        "prevention": "any",
+    }
+    assert all(a["trigger"][0]["data"][0]["type"] == "QuestionnaireResponse" for a in pd["action"])
     assert pd["useContext"][0]["code"]["code"] == "focus"
     assert [a["name"] for a in pd["author"]] == [a.name for a in meta.authors]
     assert [r["name"] for r in pd["reviewer"]] == [r.name for r in meta.reviewers]
@@ -691,3 +735,50 @@ def test_the_fhir_format_is_registered_through_its_entry_point() -> None:
     assert (fmt.name, fmt.media_type) == ("fhir", "application/fhir+json")
     provided = PluginHost.discover(disabled=[]).formats["fhir"]
     assert provided.distribution == "kneeguide" and provided.format.render is fhir.render
+
+
+# --- the Library: CQL and ELM of the same defines ----------------------------------------
+
+
+def _library(bundle: Json) -> tuple[str, Json]:
+    import base64
+
+    (lib,) = resources(bundle, "Library")
+    by_type = {c["contentType"]: base64.b64decode(c["data"]) for c in lib["content"]}
+    elm: Json = json.loads(by_type["application/elm+json"].decode("ascii"))  # Encender reads it as ASCII
+    return by_type["text/cql"].decode("utf-8"), elm
+
+
+def test_the_library_has_one_define_per_definition_in_both_languages(
+    bundle: Json, guidance: Guidance
+) -> None:
+    cql, elm = _library(bundle)
+    names = [d["name"] for d in elm["library"]["statements"]["def"]]
+    assert len(names) == len(set(names))
+    quoted = re.findall(r'^define (?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_]*)):$', cql, re.MULTILINE)
+    assert [a or b for a, b in quoted] == names
+    dm = guidance.decisions
+    assert {d.name for d in dm.definitions} <= set(names)
+    pd = plan(bundle)
+    conditions = [c["expression"]["expression"] for a in pd["action"] for c in a.get("condition", [])]
+    conditions += [
+        c["expression"]["expression"]
+        for a in pd["action"]
+        for x in a.get("action", [])
+        for c in x["condition"]
+    ]
+    assert set(conditions) <= set(names)
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", c) for c in conditions)  # plain CQL identifiers
+    assert elm["library"]["identifier"] == {"id": pd["name"], "version": pd["version"]}
+    assert cql.startswith(f"library {pd['name']} version '{pd['version']}'\n")
+
+
+def test_every_reference_in_the_elm_names_a_define(bundle: Json) -> None:
+    _, elm = _library(bundle)
+    names = {d["name"] for d in elm["library"]["statements"]["def"]}
+    refs = {
+        node["name"]
+        for _, node in walk(elm)
+        if isinstance(node, dict) and node.get("type") == "ExpressionRef"
+    }
+    assert refs and refs <= names

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,15 @@ import pytest
 from fhirpathpy import compile as compile_fhirpath
 from fhirpathpy.models import models
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kneeguide
+from fhir_support import Json, expected_actions, questionnaire_response, selected_by_tree
 from kneeguide.conditions import And, Compare, Condition, Flag, Not, OneOf, Or
-from kneeguide.engine import Assessment
 from kneeguide.renderers import to_fhirpath
 from kneeguide_exporters import fhir
 from strategies import answer_sets
 
-Json = dict[str, Any]
 R4 = models["r4"]
 GUIDANCE = kneeguide.load()
 BUNDLE: Json = json.loads(fhir.render(GUIDANCE)[f"{GUIDANCE.id}.fhir.json"])
@@ -45,80 +45,72 @@ PLAN: Json = next(e["resource"] for e in BUNDLE["entry"] if e["resource"]["resou
 QUESTIONNAIRE: Json = next(
     e["resource"] for e in BUNDLE["entry"] if e["resource"]["resourceType"] == "Questionnaire"
 )
-KINDS = {a["id"]: a["code"][0]["coding"][0]["code"] for a in PLAN["action"]}
+ALTERNATIVE = "http://hl7.org/fhir/StructureDefinition/cqf-alternativeExpression"
 
 
-def _compiled() -> dict[str, Callable[..., list[Any]]]:
-    out = {}
+def fhirpath_of(condition: Json) -> str:
+    """The condition's FHIRPath form, from its ``cqf-alternativeExpression``."""
+    assert condition["kind"] == "applicability"
+    (alt,) = [e["valueExpression"] for e in condition["expression"]["extension"] if e["url"] == ALTERNATIVE]
+    assert alt["language"] == "text/fhirpath"
+    text: str = alt["expression"]
+    return text
+
+
+def _conditions() -> list[tuple[str, Json]]:
+    out = []
     for action in PLAN["action"]:
-        (condition,) = action["condition"]
-        assert condition["kind"] == "applicability"
-        assert condition["expression"]["language"] == "text/fhirpath"
-        out[action["id"]] = compile_fhirpath(condition["expression"]["expression"], R4)
+        out += [(action["id"], c) for c in action.get("condition", [])]
+        for leaf in action.get("action", []):
+            out += [(leaf["id"], c) for c in leaf["condition"]]
     return out
 
 
-CONDITIONS = _compiled()
+CONDITIONS = _conditions()
+COMPILED: dict[str, Callable[..., list[Any]]] = {
+    fhirpath_of(c): compile_fhirpath(fhirpath_of(c), R4) for _, c in CONDITIONS
+}
 
 
-def questionnaire_response(questionnaire: Json, answers: Mapping[str, object]) -> Json:
-    """A completed QuestionnaireResponse holding ``answers``, one item per answered question.
+def fired_actions(qr: Json) -> set[tuple[str | None, str]]:
+    """The actions $apply selects by the FHIRPath forms; each condition must be exactly one boolean."""
+    values: dict[str, bool] = {}
 
-    The answer codings are taken from the Questionnaire's own ``answerOption``
-    list, so the test exercises the codings an EHR form would produce.
-    """
-    items = []
-    for item in questionnaire["item"]:
-        if item["linkId"] not in answers:
-            continue
-        value = answers[item["linkId"]]
-        if item["type"] == "boolean":
-            answer: Json = {"valueBoolean": value}
-        elif item["type"] == "integer":
-            answer = {"valueInteger": value}
-        else:
-            (option,) = [o for o in item["answerOption"] if o["valueCoding"]["code"] == value]
-            answer = {"valueCoding": option["valueCoding"]}
-        items.append({"linkId": item["linkId"], "answer": [answer]})
-    return {
-        "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{questionnaire['url']}|{questionnaire['version']}",
-        "status": "completed",
-        "item": items,
-    }
+    def holds(condition: Json) -> bool:
+        text = fhirpath_of(condition)
+        if text not in values:
+            result = COMPILED[text](qr, {"resource": qr})
+            assert result in ([True], [False]), f"{text[:80]} gave {result!r}, not one boolean"
+            values[text] = result == [True]
+        return values[text]
+
+    return selected_by_tree(PLAN, holds)
 
 
-def fired_actions(qr: Json) -> set[str]:
-    """The ids of the actions whose condition is true; each must be exactly one boolean."""
-    fired = set()
-    for action_id, condition in CONDITIONS.items():
-        result = condition(qr, {"resource": qr})
-        assert result in ([True], [False]), f"{action_id} gave {result!r}, not one boolean"
-        if result == [True]:
-            fired.add(action_id)
-    return fired
-
-
-def selected(assessment: Assessment) -> set[str]:
-    return {
-        *(rf.id for rf in assessment.red_flags),
-        assessment.thermal.rule,
-        *(s.id for s in assessment.relief),
-        *(s.id for s in assessment.prevention),
-    }
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answer_sets(GUIDANCE))
 def test_fhirpath_fires_exactly_the_actions_the_engine_selects(answers: dict[str, Any]) -> None:
     qr = questionnaire_response(QUESTIONNAIRE, answers)
     fired = fired_actions(qr)
-    assert fired == selected(GUIDANCE.assess(answers))
-    assert len([a for a in fired if KINDS[a] == "thermal"]) == 1
+    assert fired == expected_actions(GUIDANCE, answers)
+    assert len([a for g, a in fired if g == "thermal"]) == 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer_sets(GUIDANCE), st.data())
+def test_fhirpath_fires_the_gate_and_what_is_certain_on_incomplete_answers(
+    answers: dict[str, Any], data: st.DataObject
+) -> None:
+    required = sorted(q.id for q in GUIDANCE.questions if q.required)
+    dropped = data.draw(st.sets(st.sampled_from(required), min_size=1, max_size=6))
+    partial = {k: v for k, v in answers.items() if k not in dropped}
+    fired = fired_actions(questionnaire_response(QUESTIONNAIRE, partial))
+    assert fired == expected_actions(GUIDANCE, partial)
 
 
 def test_every_rule_is_an_executable_action() -> None:
-    assert list(CONDITIONS) == [rule.id for rule in GUIDANCE.rules()]
+    leaves = [leaf["id"] for a in PLAN["action"] for leaf in a.get("action", [a])]
+    assert leaves == ["answers_incomplete", *(rule.id for rule in GUIDANCE.rules())]
 
 
 def test_the_questionnaire_response_is_valid_r4() -> None:
@@ -161,6 +153,10 @@ ALLOWED_NAMES = {
     "or",
     "true",
     "false",
+    "count",
+    "is",
+    "integer",
+    "system",
 }
 
 
@@ -194,9 +190,8 @@ def fhirpath_problems(expression: str) -> list[str]:
 
 
 def test_every_exported_expression_is_balanced_and_in_the_subset() -> None:
-    for action in PLAN["action"]:
-        expression = action["condition"][0]["expression"]["expression"]
-        assert fhirpath_problems(expression) == [], action["id"]
+    for action_id, condition in CONDITIONS:
+        assert fhirpath_problems(fhirpath_of(condition)) == [], action_id
 
 
 @pytest.mark.parametrize(

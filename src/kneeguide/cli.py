@@ -1,4 +1,4 @@
-"""The ``kneeguide`` command line: validate, verify, assess, export, formats, serve.
+"""The ``kneeguide`` command line: validate, verify, assess, export, apply, formats, serve.
 
 Every expected failure ends with a clear message and an exit code from
 ``ExitCode``, never a traceback.  Heavy modules are imported inside the
@@ -172,7 +172,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"stop a format that takes longer to render (default: ${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})",
     )
+    e.add_argument(
+        "--fhir-bundle",
+        choices=("collection", "transaction"),
+        help="the fhir format's Bundle type (default: collection; transaction: to POST to a FHIR server)",
+    )
     e.set_defaults(run=_export)
+
+    ap = sub.add_parser("apply", help="$apply a FHIR QuestionnaireResponse: R4 CarePlan and RequestGroup")
+    ap.add_argument(
+        "--response", metavar="FILE", required=True, help="a QuestionnaireResponse (JSON), or - for stdin"
+    )
+    ap.add_argument(
+        "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
+    )
+    ap.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="write the Bundle into DIR instead of standard output",
+    )
+    ap.set_defaults(run=_apply)
 
     f = sub.add_parser("formats", help="list every export format and the plugin providing it")
     f.add_argument("--format", choices=formats_of("formats"), default="text")
@@ -413,6 +434,16 @@ def _export(args: argparse.Namespace) -> int:
             raise UsageError(str(failed[0]))
         known = ", ".join(sorted(host.formats)) or "none"
         raise UsageError(f"unknown format {args.format!r} (available: {known})" + _failures_note(host))
+    options: dict[str, dict[str, str]] = {}
+    if args.fhir_bundle is not None:
+        if "fhir" not in chosen:
+            raise UsageError("--fhir-bundle needs the fhir format (or all)")
+        options["fhir"] = {"bundle": args.fhir_bundle}
+    from .plugins import check_options
+
+    problems = [p for name, opts in options.items() for p in check_options(host.formats[name], opts)]
+    if problems:
+        raise UsageError("\n".join(problems))
     out = args.output
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} exists and is not a folder")
@@ -423,7 +454,7 @@ def _export(args: argparse.Namespace) -> int:
     note(picked)
     guidance = _guidance_for_use(folder)
     try:
-        report = export_formats(host, chosen, guidance, out, timeout)
+        report = export_formats(host, chosen, guidance, out, timeout, options)
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     for name, written in report.written.items():
@@ -433,6 +464,36 @@ def _export(args: argparse.Namespace) -> int:
         _say(f"kneeguide: warning: {failure}")
     if report.failures:
         raise UsageError("\n".join(report.failures))
+    return ExitCode.OK
+
+
+def _apply(args: argparse.Namespace) -> int:
+    """$apply in process: the response's CarePlan, RequestGroup and CommunicationRequests."""
+    from kneeguide_exporters.fhir.apply import apply
+
+    from .errors import AnswersError
+    from .export import ExportError, write_files
+
+    guidance = _guidance_for_use(args.guidance)
+    response = _read_answers(args.response)
+    if not isinstance(response, dict):
+        raise UsageError(
+            f"the response must be a JSON object (a QuestionnaireResponse), not {_json_kind(response)}"
+        )
+    try:
+        bundle = apply(guidance, response)
+    except AnswersError as exc:
+        raise UsageError(_bad_answers(exc)) from None
+    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return ExitCode.OK
+    name = f"{bundle['entry'][1]['resource']['id']}.apply.json"
+    try:
+        (path,) = write_files(args.output, {name: text.encode("utf-8")})
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"apply: wrote {path}")
     return ExitCode.OK
 
 

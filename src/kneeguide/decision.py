@@ -32,7 +32,7 @@ Names (stable: reports, exports and tests use them):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -129,6 +129,52 @@ class DecisionModel:
         yield from (self.decides(r) for r in self.thermal)
         yield from (self.shown(s) for s in (*self.relief, *self.prevention))
         yield from (self.applies(r) for r in self.thermal)
+
+    def given(
+        self, item_id: str, together: Callable[[str, tuple[str, ...]], Set[str]] | None = None
+    ) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+        """When the item is given on answers read three-valued: ``(needs_open, certain, not_certain)``.
+
+        The item is given when every definition in ``certain`` is certainly
+        true, none in ``not_certain`` is, and, if ``needs_open``, the answers
+        are complete or an emergency is certain (``urgency:emergency`` is
+        true).  With complete answers every definition is two-valued and this
+        is exactly ``selected(item_id)``.  With answers missing it gives what
+        is certain whatever they are, as the interview does at an emergency:
+        a red flag that certainly fires; ice or heat only at a certain
+        emergency, from the highest rule that certainly applies; a step only
+        if it is certainly shown (at an emergency none is).
+
+        A thermal rule's ``not_certain`` is the ``above`` definition of the
+        higher rules (linear to render by name).  ``together(rule, higher)``,
+        the higher rules that can apply at the same time as ``rule`` (a
+        solver proves the others never do), lists instead only their
+        ``applies`` definitions: the others are false whenever this one applies.
+        """
+        if item_id in self.flag_level:
+            return False, (self.fires(item_id),), ()
+        if item_id not in self.thermal:
+            return True, (self.shown(item_id),), ()
+        mine = self.applies(item_id)
+        expr = self[self.decides(item_id)].expr
+        if not isinstance(expr, And):
+            return True, (mine,), ()
+        higher = expr.operands[1]
+        assert isinstance(higher, Not) and isinstance(higher.operand, Ref)
+        if together is None:
+            return True, (mine,), (higher.operand.name,)
+        rules: list[str] = []
+        pending: list[Condition] = [higher.operand]
+        while pending:  # the ``above`` chain down to the ``applies`` of each higher rule
+            node = pending.pop()
+            if isinstance(node, Or):
+                pending.extend(reversed(node.operands))
+            elif isinstance(node, Ref) and node.name.startswith("above:"):
+                pending.append(self[node.name].expr)
+            elif isinstance(node, Ref):
+                rules.append(node.name.removeprefix("applies:"))
+        kept = together(item_id, tuple(rules))
+        return True, (mine,), tuple(self.applies(r) for r in rules if r in kept)
 
     # -- reading the model ----------------------------------------------------------------
 

@@ -202,12 +202,19 @@ class ExportReport:
 
 
 def export_formats(
-    host: PluginHost, names: Sequence[str], guidance: Guidance, folder: Path, timeout: float
+    host: PluginHost,
+    names: Sequence[str],
+    guidance: Guidance,
+    folder: Path,
+    timeout: float,
+    options: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ExportReport:
     """Render and write each format in ``names``; one format's failure never stops another.
 
     Built-in formats go first, so their files are claimed before any third
-    party's.  Raises ``ExportError`` only when the folder itself is unusable.
+    party's.  ``options`` holds each format's chosen options (see
+    ``ExportFormat.options``).  Raises ``ExportError`` only when the folder
+    itself is unusable.
     """
     from .plugins import BUILTIN_DISTRIBUTION, render_contained
 
@@ -221,7 +228,7 @@ def export_formats(
         provided = host.formats[name]
         who = f"format {name!r} from plugin {provided.plugin!r} ({provided.distribution} {provided.version})"
         try:
-            files = render_contained(provided, guidance, timeout, checked_files)
+            files = render_contained(provided, guidance, timeout, checked_files, (options or {}).get(name))
             for file_name in files:
                 clash = _clash(file_name, claimed)
                 if clash is not None:

@@ -17,7 +17,7 @@ See docs/writing-an-exporter.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -44,12 +44,18 @@ class ExportFormat:
         deterministic (the same guidance gives the same bytes) and must not
         write anything itself: kneeguide writes the files atomically.
     :param description: one line shown by ``kneeguide formats``.
+    :param options: named choices ``render`` also accepts as keyword arguments,
+        each with its allowed values, the default first; given on the command
+        line as ``--<format>-<name> VALUE`` (``kneeguide export fhir --fhir-bundle
+        transaction``).  Without the option, ``render`` is called with the
+        guidance alone.
     """
 
     name: str
     media_type: str
     render: Render
     description: str = ""
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @hookspec

@@ -29,7 +29,7 @@ import copy
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -53,6 +53,7 @@ __all__ = [
     "PluginFailure",
     "PluginHost",
     "Provided",
+    "check_options",
     "render_contained",
     "resolve_timeout",
 ]
@@ -229,8 +230,26 @@ def _formats_of(hook: Callable[[], object]) -> list[ExportFormat] | str:
                 return f"format {name!r} has a {what} that is not one line of text: {_short(value)}"
         if not callable(item.render):
             return f"format {name!r} has no callable render"
-        formats.append(ExportFormat(str(name), str(media_type), item.render, str(description)))
+        options = _options_of(item.options)
+        if isinstance(options, str):
+            return f"format {name!r} has {options}"
+        formats.append(ExportFormat(str(name), str(media_type), item.render, str(description), options))
     return formats
+
+
+def _options_of(options: object) -> dict[str, tuple[str, ...]] | str:
+    """A plugin's declared options, rebuilt from plain strings; or what is wrong with them."""
+    if not isinstance(options, Mapping):
+        return "options that are not a mapping of name to allowed values"
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in list(options.items()):
+        allowed = tuple(values) if isinstance(values, tuple | list) else ()
+        if type(key) is not str or not _FORMAT_NAME.match(key) or not allowed:
+            return f"an option {_short(key)} that is not a name with allowed values"
+        if not all(type(v) is str and v.isprintable() and len(v) <= 64 for v in allowed):
+            return f"option {key!r} with a value that is not a short line of text"
+        out[str(key)] = tuple(str(v) for v in allowed)
+    return out
 
 
 def _short(value: object) -> str:
@@ -279,16 +298,24 @@ def _contained(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) ->
 
 
 def render_contained(
-    provided: Provided, guidance: Guidance, timeout: float, check: Callable[[object], dict[str, bytes]]
+    provided: Provided,
+    guidance: Guidance,
+    timeout: float,
+    check: Callable[[object], dict[str, bytes]],
+    options: Mapping[str, str] | None = None,
 ) -> dict[str, bytes]:
     """Render one format from its own copy of ``guidance``, within ``timeout`` seconds.
 
     ``check`` turns what the render returned into plain file name -> bytes,
     or raises saying what is wrong; it runs in the plugin's thread too.
+    ``options`` are passed to the render as keyword arguments (only those
+    the format declares, checked by ``check_options``).
     Raises ``PluginError`` naming the format, plugin, distribution and version.
     """
     view = copy.deepcopy(guidance)
-    outcome = _contained(lambda g: check(provided.format.render(g)), (view,), timeout)
+    render: Callable[..., object] = provided.format.render
+    chosen = dict(options or {})
+    outcome = _contained(lambda g: check(render(g, **chosen)), (view,), timeout)
     if outcome.problem is not None:
         who = f"format {provided.format.name!r} from plugin {provided.plugin!r}"
         problem = outcome.problem.removeprefix("raised ")
@@ -297,6 +324,22 @@ def render_contained(
         raise PluginError(f"{who} ({provided.distribution} {provided.version}) failed: {problem}")
     files: dict[str, bytes] = outcome.value
     return files
+
+
+def check_options(provided: Provided, options: Mapping[str, str]) -> list[str]:
+    """What is wrong with ``options`` for this format: an unknown name or a value not allowed."""
+    declared = provided.format.options
+    problems = []
+    for key, value in options.items():
+        allowed = declared.get(key)
+        if allowed is None:
+            problems.append(f"format {provided.format.name!r} has no option {key!r}")
+        elif value not in allowed:
+            problems.append(
+                f"option {key!r} of format {provided.format.name!r} must be one of {', '.join(allowed)}, "
+                f"not {value!r}"
+            )
+    return problems
 
 
 def resolve_timeout(value: float | None) -> float:

@@ -58,12 +58,9 @@ _forms: weakref.WeakKeyDictionary[Guidance, _Form] = weakref.WeakKeyDictionary()
 def _form(guidance: Guidance) -> _Form:
     form = _forms.get(guidance)
     if form is None:
-        from kneeguide_exporters.fhir import build_bundle
+        from kneeguide_exporters.fhir import build_questionnaire
 
-        bundle = build_bundle(guidance)
-        questionnaire = next(
-            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Questionnaire"
-        )
+        questionnaire = build_questionnaire(guidance)
         items = questionnaire["item"]
         form = _Form(
             url=questionnaire["url"],

@@ -1,0 +1,268 @@
+"""Real FHIR engines run the exported Bundle, exactly as exported, and agree with ``assess``.
+
+* Encender (MITRE's ``PlanDefinition/$apply`` on cql-execution): its
+  RequestGroup selects the same red flags, ice or heat rule and steps, and
+  each CommunicationRequest holds the advice text;
+* cql-execution with cql-exec-fhir: the Library's ELM, every condition
+  exactly true or false (never null);
+* fhirpath.js: each condition's FHIRPath form.
+
+Each runs on every clinical vignette (over the baseline), on incomplete
+responses (a blank required answer, including beside a certain emergency)
+and on out-of-range ones, where the validity gate fires and no self-care
+action can.  ``kneeguide apply`` (in process) gives the same RequestGroup as
+Encender, and its RequestGroup and CarePlan are valid R4.  The engines are
+npm packages pinned in tests/fhir-engines (``npm ci --prefix
+tests/fhir-engines``); the JavaScript driver is tests/fhir-engines/run.mjs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from fhir_support import GATE, Json, expected_actions, questionnaire_response
+from kneeguide.guidance import Guidance
+from kneeguide_exporters import fhir
+from kneeguide_exporters.fhir.apply import apply
+
+HERE = Path(__file__).parent
+ENGINES = HERE / "fhir-engines"
+DRIVER = ENGINES / "run.mjs"
+_yaml = YAML(typ="safe", pure=True)
+BASELINE: dict[str, Any] = _yaml.load((HERE / "vignettes" / "baseline.yaml").read_text("utf-8"))["baseline"]
+
+
+def _vignettes() -> list[tuple[str, dict[str, Any]]]:
+    cases = []
+    for path in sorted((HERE / "vignettes").glob("*.yaml")):
+        if path.name != "baseline.yaml":
+            cases += [
+                (c["id"], {**BASELINE, **c["answers"]})
+                for c in _yaml.load(path.read_text("utf-8"))["vignettes"]
+            ]
+    return cases
+
+
+def _without(answers: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if k not in names}
+
+
+VIGNETTES = _vignettes()
+_BY_ID = dict(VIGNETTES)
+INCOMPLETE: list[tuple[str, dict[str, Any]]] = [
+    ("blank chest pain", _without(BASELINE, "chest_pain_or_breathless")),
+    ("blank pain score", _without(BASELINE, "pain_score")),
+    ("nothing answered", {}),
+    ("pain score 11", {**BASELINE, "pain_score": 11}),
+    ("age -1", {**BASELINE, "age_years": -1}),
+    ("unknown muscle code", {**BASELINE, "muscle": "elbow"}),
+    ("DVT, blank trigger", _without(_BY_ID["dvt_after_long_flight"], "trigger")),
+    ("only an optional answer", {"sedentary": True}),
+]
+"""Responses the gate must catch; with an emergency certain where the answers given show one."""
+
+
+def _emergencies() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for name, answers in VIGNETTES:
+        if (
+            flags := [q for q in ("chest_pain_or_breathless", "leg_cold_pale_or_blue") if answers.get(q)]
+        ) and (blank := [q for q in ("pain_score", "muscle", "weeks_with_symptoms") if q in answers]):
+            out.append((f"{name}, blank {blank[0]} ({flags[0]})", _without(answers, blank[0])))
+    return out[:3]
+
+
+CASES = [*VIGNETTES, *INCOMPLETE, *_emergencies()]
+
+
+def _missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed (apt-get install nodejs npm)"
+    for package in ("encender", "cql-execution", "cql-exec-fhir", "fhirpath"):
+        if not (ENGINES / "node_modules" / package).is_dir():
+            return f"the npm package {package} is not installed (npm ci --prefix tests/fhir-engines)"
+    return None
+
+
+@cache
+def _bundle_bytes(guidance_id: str) -> bytes:
+    from kneeguide import load
+
+    g = load()
+    assert g.id == guidance_id
+    return fhir.render(g)[f"{g.id}.fhir.json"]
+
+
+@pytest.fixture(scope="module")
+def exported(guidance: Guidance) -> Json:
+    parsed: Json = json.loads(_bundle_bytes(guidance.id))
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def questionnaire(exported: Json) -> Json:
+    (q,) = [e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "Questionnaire"]
+    return q
+
+
+@pytest.fixture(scope="module")
+def responses(questionnaire: Json) -> list[Json]:
+    return [questionnaire_response(questionnaire, answers) for _, answers in CASES]
+
+
+@pytest.fixture(scope="module")
+def engine_run(exported: Json, responses: list[Json]) -> dict[str, Any]:
+    """One run of the driver: every engine on every response.  A missing engine fails, never skips."""
+    missing = _missing()
+    if missing:
+        pytest.fail(missing)
+    payload = json.dumps(
+        {"bundle": exported, "responses": responses, "engines": ["cql", "fhirpath", "encender"]}
+    )
+    run = subprocess.run(
+        ["node", str(DRIVER)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "NODE_OPTIONS": ""},
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    result: dict[str, Any] = json.loads(run.stdout)
+    return result
+
+
+def _selected(result: Json) -> set[tuple[str | None, str]]:
+    return {(group, action) for group, action in result["actions"]}
+
+
+@pytest.mark.parametrize("engine", ["encender", "cql", "fhirpath"])
+def test_each_engine_selects_what_assess_or_the_gate_selects(
+    engine: str, engine_run: dict[str, Any], guidance: Guidance
+) -> None:
+    results = engine_run["results"][engine]
+    wrong = []
+    for (name, answers), result in zip(CASES, results, strict=True):
+        expected = expected_actions(guidance, answers)
+        if _selected(result) != expected or result["nulls"]:
+            got = _selected(result)
+            wrong.append(
+                f"{name}: missing {sorted(expected - got)}, extra {sorted(got - expected)}, "
+                f"null {result['nulls']}"
+            )
+    assert wrong == []
+
+
+def test_the_gate_fires_and_no_self_care_on_every_incomplete_response(engine_run: dict[str, Any]) -> None:
+    gated = [i for i, (name, _) in enumerate(CASES) if (name, _) in INCOMPLETE or i >= len(VIGNETTES)]
+    assert len(gated) == len(CASES) - len(VIGNETTES) >= len(INCOMPLETE)
+    for engine, results in engine_run["results"].items():
+        for i in gated:
+            selected = _selected(results[i])
+            assert (None, GATE) in selected, (engine, CASES[i][0])
+            steps = [a for g, a in selected if g in ("relief", "prevention")]
+            assert steps == [], (engine, CASES[i][0])
+    for i in range(len(VIGNETTES)):
+        assert all((None, GATE) not in _selected(r[i]) for r in engine_run["results"].values()), CASES[i][0]
+
+
+def test_a_certain_emergency_still_fires_beside_the_gate(
+    engine_run: dict[str, Any], guidance: Guidance
+) -> None:
+    emergencies = [i for i, (name, _) in enumerate(CASES) if "blank" in name and "(" in name]
+    assert emergencies, "no vignette with an emergency to blank an answer of"
+    stat = {rf.id for rf in guidance.red_flags if rf.urgency == "emergency"}
+    for i in emergencies:
+        for engine, results in engine_run["results"].items():
+            flags = {a for g, a in _selected(results[i]) if g == "red_flags"}
+            assert flags & stat, (engine, CASES[i][0])
+
+
+def test_encender_communication_requests_hold_the_advice(
+    engine_run: dict[str, Any], guidance: Guidance
+) -> None:
+    activity = {
+        e["resource"]["id"]: e["resource"]["code"]["text"]
+        for e in json.loads(_bundle_bytes(guidance.id))["entry"]
+        if e["resource"]["resourceType"] == "ActivityDefinition"
+    }
+    texts = {rule.id: _advice(rule.item) for rule in guidance.rules()}
+    texts[GATE] = guidance.metadata.disclaimer
+    for (name, _), result in zip(CASES, engine_run["results"]["encender"], strict=True):
+        for _, action in result["actions"]:
+            (payload,) = result["payloads"][action]
+            assert texts[action] in payload, (name, action)
+            assert payload == activity[action.replace("_", "-")], (name, action)
+
+
+def _advice(item: Any) -> str:
+    from kneeguide.models import RedFlag, ThermalRule
+
+    if isinstance(item, RedFlag):
+        return item.advice
+    if isinstance(item, ThermalRule):
+        return item.instructions
+    text: str = item.text
+    return text
+
+
+@cache
+def _schema() -> Json:
+    schema: Json = json.loads((HERE / "fhir" / "fhir.schema.json").read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _validator(resource_type: str) -> jsonschema.Draft6Validator:
+    """A validator for one resource type against its own definition (precise paths), built once."""
+    own = {"definitions": _schema()["definitions"], "allOf": [{"$ref": f"#/definitions/{resource_type}"}]}
+    return jsonschema.Draft6Validator(own)
+
+
+def _errors(resource: Json) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+        for e in _validator(resource["resourceType"]).iter_errors(resource)
+    ]
+
+
+def test_kneeguide_apply_agrees_with_encender_and_is_valid_r4(
+    engine_run: dict[str, Any], responses: list[Json], guidance: Guidance
+) -> None:
+    for (name, _), response, result in zip(CASES, responses, engine_run["results"]["encender"], strict=True):
+        bundle = apply(guidance, response)
+        assert _errors(bundle) == [], name
+        by_urn = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+        for entry in bundle["entry"]:
+            assert _errors(entry["resource"]) == [], (name, entry["resource"]["resourceType"])
+            assert entry["request"] == {"method": "POST", "url": entry["resource"]["resourceType"]}
+        care_plan, group = (e["resource"] for e in bundle["entry"][:2])
+        assert (care_plan["resourceType"], group["resourceType"]) == ("CarePlan", "RequestGroup")
+        assert by_urn[care_plan["activity"][0]["reference"]["reference"]] is group
+        ours = {
+            (g["id"] if "action" in g else None, leaf["id"])
+            for g in group["action"]
+            for leaf in g.get("action", [g])
+        }
+        assert ours == _selected(result), name
+        for g in group["action"]:
+            for leaf in g.get("action", [g]):
+                request = by_urn[leaf["resource"]["reference"]]
+                words = [p["contentString"] for p in request["payload"] if "contentString" in p]
+                assert words == result["payloads"][leaf["id"]], (name, leaf["id"])
+
+
+def test_every_engine_timing_is_recorded(engine_run: dict[str, Any]) -> None:
+    assert set(engine_run["ms"]) == {"encender", "cql", "fhirpath"}
+    assert all(ms > 0 for ms in engine_run["ms"].values())
