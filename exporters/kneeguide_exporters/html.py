@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from kneeguide.guidance import Guidance
 
-__all__ = ["kneeguide_formats", "render"]
+__all__ = ["kneeguide_formats", "render", "render_template"]
 
 _MONTHS = (
     "January",
@@ -126,6 +126,11 @@ def render(guidance: Guidance) -> dict[str, bytes]:
         name: _to_bytes(env.get_template(template).render(**common, **context))
         for name, (template, context) in pages.items()
     }
+
+
+def render_template(template: str, **context: Any) -> bytes:
+    """One template of the package rendered to bytes (the personal plan uses it too)."""
+    return _to_bytes(_environment().get_template(template).render(**context))
 
 
 @functools.cache
