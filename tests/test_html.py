@@ -156,7 +156,9 @@ def test_importing_the_plugin_does_not_import_jinja2() -> None:
 def test_render_writes_the_leaflet_and_the_clinician_page(
     files: dict[str, bytes], guidance: Guidance
 ) -> None:
-    assert sorted(files) == sorted([f"{guidance.id}.html", f"{guidance.id}-clinician.html"])
+    assert sorted(files) == sorted(
+        [f"{guidance.id}.html", f"{guidance.id}-summary.html", f"{guidance.id}-clinician.html"]
+    )
     for data in files.values():
         assert isinstance(data, bytes)
         assert data.startswith(b"<!DOCTYPE html>\n")
@@ -355,7 +357,8 @@ def test_markup_in_content_is_escaped_everywhere(hostile: Guidance) -> None:
         assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs), name
         assert escaped(SCRIPT) in text and escaped(IMG) in text, name
         assert SCRIPT in page.plain and IMG in page.plain, "the reader sees the markup as text"
-        assert HOSTILE_URL in [a.get("href") for a in page.all("a")], "the URL stays one attribute value"
+        if not name.endswith("-summary.html"):  # the summary lists no sources
+            assert HOSTILE_URL in [a.get("href") for a in page.all("a")], "the URL stays one attribute value"
         assert page.plain.count("Knee <script>alert(1)</script> guide") >= 2, "title and h1"
 
 
@@ -443,7 +446,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory, files: dict[str, bytes]) 
     paths = {}
     for name, data in files.items():
         (folder / name).write_bytes(data)
-        paths["clinician" if name.endswith("-clinician.html") else "leaflet"] = folder / name
+        kind = next((k for k in ("clinician", "summary") if name.endswith(f"-{k}.html")), "leaflet")
+        paths[kind] = folder / name
     return paths
 
 
@@ -467,7 +471,7 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 @pytest.mark.parametrize(
     ("scheme", "viewport"),
     [("light", DESKTOP), ("light", PHONE), ("dark", DESKTOP), ("dark", PHONE)],
@@ -495,7 +499,7 @@ def test_axe_finds_no_wcag_22_aa_violation(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 def test_page_makes_no_network_request(browser: Any, exported: dict[str, Path], which: str) -> None:
     context = browser.new_context(viewport=PHONE)
     requests: list[str] = []
@@ -516,7 +520,7 @@ def test_page_makes_no_network_request(browser: Any, exported: dict[str, Path], 
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 @pytest.mark.parametrize("width", [320, 640], ids=["320px", "200pc-zoom"])
 def test_no_horizontal_scroll(browser: Any, exported: dict[str, Path], which: str, width: int) -> None:
     """320 CSS px is WCAG's reflow width; 640 is a 1280 px screen at 200% zoom."""

@@ -65,7 +65,7 @@ def kneeguide_formats() -> list[ExportFormat]:
 
 
 def render(guidance: Guidance) -> dict[str, bytes]:
-    """Render ``<id>.html`` (for patients) and ``<id>-clinician.html``.
+    """Render ``<id>.html`` (for patients), ``<id>-summary.html`` (short) and ``<id>-clinician.html``.
 
     The same guidance always gives the same bytes: nothing depends on the
     clock, the locale or the platform's line endings.
@@ -121,6 +121,9 @@ def render(guidance: Guidance) -> dict[str, bytes]:
             },
         ),
     }
+    from .plan import WORDS
+
+    pages[f"{data.id}-summary.html"] = ("summary.html.j2", {"w": WORDS})
     env = _environment()
     return {
         name: _to_bytes(env.get_template(template).render(**common, **context))

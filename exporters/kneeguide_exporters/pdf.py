@@ -42,6 +42,9 @@ __all__ = ["PAPERS", "TEMPLATE", "compile_typst", "kneeguide_formats", "render"]
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "leaflet.typ"
 """The Typst template; its folder is the only one Typst may read."""
 
+SUMMARY: Final = "summary.typ"
+"""The two-page short leaflet, written beside the full one as ``<id>-summary[-letter].pdf``."""
+
 PAPERS = {"": "a4", "-letter": "us-letter"}
 """File name suffix -> Typst paper name.  A4 keeps the plain ``<id>.pdf`` name."""
 
@@ -70,15 +73,17 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     the same guidance gives the same bytes on any machine.
     """
     from . import leaflet
+    from .plan import WORDS
 
     data = leaflet.build(guidance)
     content = json.dumps(data.to_dict(), ensure_ascii=False, sort_keys=True)
-    return {
-        f"{data.id}{suffix}.pdf": compile_typst(
-            TEMPLATE.name, {"leaflet": content, "paper": paper}, data.approval_date
-        )
-        for suffix, paper in PAPERS.items()
-    }
+    words = json.dumps(WORDS, ensure_ascii=False, sort_keys=True)
+    files: dict[str, bytes] = {}
+    for suffix, paper in PAPERS.items():
+        inputs = {"leaflet": content, "paper": paper, "words": words}
+        files[f"{data.id}{suffix}.pdf"] = compile_typst(TEMPLATE.name, inputs, data.approval_date)
+        files[f"{data.id}-summary{suffix}.pdf"] = compile_typst(SUMMARY, inputs, data.approval_date)
+    return files
 
 
 def compile_typst(template: str, inputs: dict[str, str], approval_date: str) -> bytes:

@@ -58,6 +58,13 @@ WORDS: Final[dict[str, str]] = {
     "reviewed": "Last reviewed",
     "next_review": "Next review due",
     "sources": "Based on",
+    "summary": "Summary",
+    "summary_lead": "The short version. The full leaflet has the details for each warning sign and step.",
+    "summary_signs": "Warning signs: check these first",
+    "summary_signs_intro": "If one of these fits you, get help as its heading says before you read on.",
+    "summary_more": (
+        "Ice or heat, how to do each step, and where this advice comes from are in the full leaflet."
+    ),
     "page": "Page",
     "of": "of",
 }
