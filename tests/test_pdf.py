@@ -410,3 +410,34 @@ def test_summary_is_two_tagged_pages_signs_first(
         assert " ".join(step.title.split()) in two, step.id
         assert step.title not in one
     (artifacts_dir() / f"summary{suffix}.pdf").write_bytes(data)
+
+
+def split_rows(texts: list[str], guidance: Guidance) -> list[str]:
+    """Ice-or-heat rows whose instructions or cautions do not end on the page their title is on."""
+    problems = []
+    for rule in guidance.thermal_by_priority():
+        title = " ".join(rule.title.split())
+        pages = [i for i, text in enumerate(texts) if title in text]
+        if not pages:
+            problems.append(f"{rule.id}: title not found")
+            continue
+        page = texts[pages[-1]]
+        for part in (rule.instructions, *(c.text for c in rule.cautions)):
+            if " ".join(part.split()) not in page:
+                problems.append(f"{rule.id}: row continues past page {pages[-1] + 1}")
+                break
+    return problems
+
+
+def test_no_table_row_splits_across_pages(
+    written: dict[str, Path], paper: tuple[str, str], guidance: Guidance
+) -> None:
+    assert split_rows(page_texts(written[paper[0]]), guidance) == []
+
+
+def test_the_split_row_check_can_fail(guidance: Guidance) -> None:
+    rule = guidance.thermal_by_priority()[0]
+    words = " ".join(rule.instructions.split()).split(" ")
+    half = len(words) // 2
+    pages = [f"{rule.title} {' '.join(words[:half])}", " ".join(words[half:])]
+    assert f"{rule.id}: row continues past page 1" in split_rows(pages, guidance)
