@@ -588,7 +588,8 @@ def test_keyboard_skip_link_and_visible_focus(browser: Any, exported: dict[str, 
     assert focused["top"] >= 0 and focused["height"] >= 24, "the skip link shows when focused"
     assert focused["outline"] != "none" and focused["width"] >= 2
     assert active == "main", "the skip link moves focus to the main content"
-    assert next_link[0] == "A" and next_link[1] != "none" and next_link[2] >= 2, "focus stays visible"
+    assert next_link[0] in ("A", "SUMMARY"), "the next stop is a link or a folded warning sign"
+    assert next_link[1] != "none" and next_link[2] >= 2, "focus stays visible"
 
 
 @pytest.mark.browser
@@ -676,3 +677,15 @@ def test_browser_tests_cannot_skip_in_ci(monkeypatch: pytest.MonkeyPatch) -> Non
         assert not _in_ci()
     monkeypatch.delenv("CI")
     assert not _in_ci()
+
+
+def test_warning_signs_show_title_and_advice_and_fold_the_rest(
+    files: dict[str, bytes], guidance: Guidance
+) -> None:
+    """A reader scans title and "do this"; when it applies and the sources are one tap away."""
+    text = leaflet_of(files, guidance).decode()
+    for rf in guidance.red_flags:
+        item = text.split(f'id="flag-{rf.id}"', 1)[1].split("</li>", 1)[0]
+        shown, folded = item.split("<details", 1)
+        assert escaped(rf.title) in shown and escaped(" ".join(rf.advice.split())) in shown, rf.id
+        assert "This applies if" in folded and "This applies if" not in shown, rf.id

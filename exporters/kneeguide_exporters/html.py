@@ -71,6 +71,7 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     clock, the locale or the platform's line endings.
     """
     from . import leaflet
+    from .plan import WORDS
 
     data = leaflet.build(guidance)
     red_flags = [flag for group in data.get_help_now for flag in group.flags] + data.see_clinician
@@ -89,6 +90,7 @@ def render(guidance: Guidance) -> dict[str, bytes]:
                 "and how to stop spasms coming back.",
                 "body_class": "page-leaflet",
                 "soon_heading": leaflet.URGENCY_HEADINGS["soon"],
+                "flag_details": WORDS["flag_details"],
                 "contents": [
                     ("get-help", "Get help now"),
                     ("see-clinician", "See a clinician"),
@@ -121,8 +123,6 @@ def render(guidance: Guidance) -> dict[str, bytes]:
             },
         ),
     }
-    from .plan import WORDS
-
     pages[f"{data.id}-summary.html"] = ("summary.html.j2", {"w": WORDS})
     env = _environment()
     return {

@@ -65,6 +65,7 @@ WORDS: Final[dict[str, str]] = {
     "summary_more": (
         "Ice or heat, how to do each step, and where this advice comes from are in the full leaflet."
     ),
+    "flag_details": "When this applies, and sources",
     "page": "Page",
     "of": "of",
 }
