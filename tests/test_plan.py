@@ -269,3 +269,27 @@ def test_axe_finds_no_violation_in_the_plan(
     assert not result["violations"], format_violations(result["violations"])
     assert width <= viewport["width"], "nothing scrolls sideways"
     assert shot.stat().st_size > 0
+
+
+@pytest.mark.browser
+def test_printed_html_emergency_plan_and_summary_keep_their_page_counts(
+    browser: Any,  # noqa: F811
+    html_plans: dict[str, Path],
+    guidance: Guidance,
+    tmp_path: Path,
+) -> None:
+    """Printed from the browser: the emergency plan is one page, the short leaflet two."""
+    from kneeguide_exporters import html
+
+    summary = tmp_path / "summary.html"
+    summary.write_bytes(html.render(guidance)[f"{guidance.id}-summary.html"])
+    counts = {}
+    for name, path in {"emergency": html_plans["emergency"], "summary": summary}.items():
+        page = open_page(browser, path)
+        try:
+            data = page.pdf(prefer_css_page_size=True)
+        finally:
+            page.context.close()
+        _save(f"html-{name}-printed.pdf", data)
+        counts[name] = pages(data)
+    assert counts == {"emergency": 1, "summary": 2}
