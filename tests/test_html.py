@@ -156,7 +156,9 @@ def test_importing_the_plugin_does_not_import_jinja2() -> None:
 def test_render_writes_the_leaflet_and_the_clinician_page(
     files: dict[str, bytes], guidance: Guidance
 ) -> None:
-    assert sorted(files) == sorted([f"{guidance.id}.html", f"{guidance.id}-clinician.html"])
+    assert sorted(files) == sorted(
+        [f"{guidance.id}.html", f"{guidance.id}-summary.html", f"{guidance.id}-clinician.html"]
+    )
     for data in files.values():
         assert isinstance(data, bytes)
         assert data.startswith(b"<!DOCTYPE html>\n")
@@ -355,7 +357,8 @@ def test_markup_in_content_is_escaped_everywhere(hostile: Guidance) -> None:
         assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs), name
         assert escaped(SCRIPT) in text and escaped(IMG) in text, name
         assert SCRIPT in page.plain and IMG in page.plain, "the reader sees the markup as text"
-        assert HOSTILE_URL in [a.get("href") for a in page.all("a")], "the URL stays one attribute value"
+        if not name.endswith("-summary.html"):  # the summary lists no sources
+            assert HOSTILE_URL in [a.get("href") for a in page.all("a")], "the URL stays one attribute value"
         assert page.plain.count("Knee <script>alert(1)</script> guide") >= 2, "title and h1"
 
 
@@ -443,7 +446,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory, files: dict[str, bytes]) 
     paths = {}
     for name, data in files.items():
         (folder / name).write_bytes(data)
-        paths["clinician" if name.endswith("-clinician.html") else "leaflet"] = folder / name
+        kind = next((k for k in ("clinician", "summary") if name.endswith(f"-{k}.html")), "leaflet")
+        paths[kind] = folder / name
     return paths
 
 
@@ -467,7 +471,7 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 @pytest.mark.parametrize(
     ("scheme", "viewport"),
     [("light", DESKTOP), ("light", PHONE), ("dark", DESKTOP), ("dark", PHONE)],
@@ -495,7 +499,7 @@ def test_axe_finds_no_wcag_22_aa_violation(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 def test_page_makes_no_network_request(browser: Any, exported: dict[str, Path], which: str) -> None:
     context = browser.new_context(viewport=PHONE)
     requests: list[str] = []
@@ -516,7 +520,7 @@ def test_page_makes_no_network_request(browser: Any, exported: dict[str, Path], 
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 @pytest.mark.parametrize("width", [320, 640], ids=["320px", "200pc-zoom"])
 def test_no_horizontal_scroll(browser: Any, exported: dict[str, Path], which: str, width: int) -> None:
     """320 CSS px is WCAG's reflow width; 640 is a 1280 px screen at 200% zoom."""
@@ -584,7 +588,8 @@ def test_keyboard_skip_link_and_visible_focus(browser: Any, exported: dict[str, 
     assert focused["top"] >= 0 and focused["height"] >= 24, "the skip link shows when focused"
     assert focused["outline"] != "none" and focused["width"] >= 2
     assert active == "main", "the skip link moves focus to the main content"
-    assert next_link[0] == "A" and next_link[1] != "none" and next_link[2] >= 2, "focus stays visible"
+    assert next_link[0] in ("A", "SUMMARY"), "the next stop is a link or a folded warning sign"
+    assert next_link[1] != "none" and next_link[2] >= 2, "focus stays visible"
 
 
 @pytest.mark.browser
@@ -672,3 +677,15 @@ def test_browser_tests_cannot_skip_in_ci(monkeypatch: pytest.MonkeyPatch) -> Non
         assert not _in_ci()
     monkeypatch.delenv("CI")
     assert not _in_ci()
+
+
+def test_warning_signs_show_title_and_advice_and_fold_the_rest(
+    files: dict[str, bytes], guidance: Guidance
+) -> None:
+    """A reader scans title and "do this"; when it applies and the sources are one tap away."""
+    text = leaflet_of(files, guidance).decode()
+    for rf in guidance.red_flags:
+        item = text.split(f'id="flag-{rf.id}"', 1)[1].split("</li>", 1)[0]
+        shown, folded = item.split("<details", 1)
+        assert escaped(rf.title) in shown and escaped(" ".join(rf.advice.split())) in shown, rf.id
+        assert "This applies if" in folded and "This applies if" not in shown, rf.id

@@ -134,7 +134,9 @@ def structure_types(node: object) -> Iterator[str]:
 def test_the_format_offers_two_paper_sizes(guidance: Guidance, rendered: dict[str, bytes]) -> None:
     (fmt,) = pdf.kneeguide_formats()
     assert (fmt.name, fmt.media_type, fmt.render) == ("pdf", "application/pdf", pdf.render)
-    assert sorted(rendered) == sorted([f"{guidance.id}.pdf", f"{guidance.id}-letter.pdf"])
+    assert sorted(rendered) == sorted(
+        f"{guidance.id}{kind}{suffix}.pdf" for kind in ("", "-summary") for suffix in ("", "-letter")
+    )
     assert all(data.startswith(b"%PDF-") for data in rendered.values())
 
 
@@ -383,3 +385,59 @@ def test_a_regional_language_tag_is_kept(content_copy: Path) -> None:
     regional = kneeguide.load(content_copy)
     with pikepdf.open(io.BytesIO(pdf.render(regional)[f"{regional.id}.pdf"])) as doc:
         assert accessibility_problems(doc, regional.metadata.title, "en-GB") == []
+
+
+# --- the short leaflet -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["", "-letter"])
+def test_summary_is_two_tagged_pages_signs_first(
+    rendered: dict[str, bytes], guidance: Guidance, suffix: str, tmp_path: Path
+) -> None:
+    from kneeguide_exporters.plan import WORDS
+
+    data = rendered[f"{guidance.id}-summary{suffix}.pdf"]
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        assert len(doc.pages) == 2
+        title = f"{guidance.metadata.title}: {WORDS['summary']}"
+        assert accessibility_problems(doc, title, guidance.metadata.language) == []
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(data)
+    one, two = page_texts(path)
+    for rf in guidance.red_flags:
+        assert " ".join(rf.title.split()) in one, rf.id
+    for step in (*guidance.relief, *guidance.prevention):
+        assert " ".join(step.title.split()) in two, step.id
+        assert step.title not in one
+    (artifacts_dir() / f"summary{suffix}.pdf").write_bytes(data)
+
+
+def split_rows(texts: list[str], guidance: Guidance) -> list[str]:
+    """Ice-or-heat rows whose instructions or cautions do not end on the page their title is on."""
+    problems = []
+    for rule in guidance.thermal_by_priority():
+        title = " ".join(rule.title.split())
+        pages = [i for i, text in enumerate(texts) if title in text]
+        if not pages:
+            problems.append(f"{rule.id}: title not found")
+            continue
+        page = texts[pages[-1]]
+        for part in (rule.instructions, *(c.text for c in rule.cautions)):
+            if " ".join(part.split()) not in page:
+                problems.append(f"{rule.id}: row continues past page {pages[-1] + 1}")
+                break
+    return problems
+
+
+def test_no_table_row_splits_across_pages(
+    written: dict[str, Path], paper: tuple[str, str], guidance: Guidance
+) -> None:
+    assert split_rows(page_texts(written[paper[0]]), guidance) == []
+
+
+def test_the_split_row_check_can_fail(guidance: Guidance) -> None:
+    rule = guidance.thermal_by_priority()[0]
+    words = " ".join(rule.instructions.split()).split(" ")
+    half = len(words) // 2
+    pages = [f"{rule.title} {' '.join(words[:half])}", " ".join(words[half:])]
+    assert f"{rule.id}: row continues past page 1" in split_rows(pages, guidance)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from kneeguide.guidance import Guidance
 
-__all__ = ["kneeguide_formats", "render"]
+__all__ = ["kneeguide_formats", "render", "render_template"]
 
 _MONTHS = (
     "January",
@@ -65,12 +65,13 @@ def kneeguide_formats() -> list[ExportFormat]:
 
 
 def render(guidance: Guidance) -> dict[str, bytes]:
-    """Render ``<id>.html`` (for patients) and ``<id>-clinician.html``.
+    """Render ``<id>.html`` (for patients), ``<id>-summary.html`` (short) and ``<id>-clinician.html``.
 
     The same guidance always gives the same bytes: nothing depends on the
     clock, the locale or the platform's line endings.
     """
     from . import leaflet
+    from .plan import WORDS
 
     data = leaflet.build(guidance)
     red_flags = [flag for group in data.get_help_now for flag in group.flags] + data.see_clinician
@@ -89,6 +90,7 @@ def render(guidance: Guidance) -> dict[str, bytes]:
                 "and how to stop spasms coming back.",
                 "body_class": "page-leaflet",
                 "soon_heading": leaflet.URGENCY_HEADINGS["soon"],
+                "flag_details": WORDS["flag_details"],
                 "contents": [
                     ("get-help", "Get help now"),
                     ("see-clinician", "See a clinician"),
@@ -121,11 +123,17 @@ def render(guidance: Guidance) -> dict[str, bytes]:
             },
         ),
     }
+    pages[f"{data.id}-summary.html"] = ("summary.html.j2", {"w": WORDS})
     env = _environment()
     return {
         name: _to_bytes(env.get_template(template).render(**common, **context))
         for name, (template, context) in pages.items()
     }
+
+
+def render_template(template: str, **context: Any) -> bytes:
+    """One template of the package rendered to bytes (the personal plan uses it too)."""
+    return _to_bytes(_environment().get_template(template).render(**context))
 
 
 @functools.cache

@@ -37,10 +37,13 @@ from kneeguide.hookspecs import ExportFormat
 if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
 
-__all__ = ["PAPERS", "TEMPLATE", "kneeguide_formats", "render"]
+__all__ = ["PAPERS", "TEMPLATE", "compile_typst", "kneeguide_formats", "render"]
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "leaflet.typ"
 """The Typst template; its folder is the only one Typst may read."""
+
+SUMMARY: Final = "summary.typ"
+"""The two-page short leaflet, written beside the full one as ``<id>-summary[-letter].pdf``."""
 
 PAPERS = {"": "a4", "-letter": "us-letter"}
 """File name suffix -> Typst paper name.  A4 keeps the plain ``<id>.pdf`` name."""
@@ -69,28 +72,41 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     Typst's bundled fonts are used instead of whatever the machine has, so
     the same guidance gives the same bytes on any machine.
     """
+    from . import leaflet
+    from .plan import WORDS
+
+    data = leaflet.build(guidance)
+    content = json.dumps(data.to_dict(), ensure_ascii=False, sort_keys=True)
+    words = json.dumps(WORDS, ensure_ascii=False, sort_keys=True)
+    files: dict[str, bytes] = {}
+    for suffix, paper in PAPERS.items():
+        inputs = {"leaflet": content, "paper": paper, "words": words}
+        files[f"{data.id}{suffix}.pdf"] = compile_typst(TEMPLATE.name, inputs, data.approval_date)
+        files[f"{data.id}-summary{suffix}.pdf"] = compile_typst(SUMMARY, inputs, data.approval_date)
+    return files
+
+
+def compile_typst(template: str, inputs: dict[str, str], approval_date: str) -> bytes:
+    """Compile one template of the templates folder to PDF/UA-1, dated ``approval_date``.
+
+    ``inputs`` reach the template as ``sys.inputs`` strings (JSON for data), so
+    content is never Typst source.  Shared by the leaflet and the personal plan.
+    """
     try:
         import typst
     except ImportError:  # a lean install: say which extra brings it
         raise MissingExtraError("pdf", "typst", "the pdf format") from None
 
-    from . import leaflet
-
-    data = leaflet.build(guidance)
-    content = json.dumps(data.to_dict(), ensure_ascii=False, sort_keys=True)
-    approved = dt.date.fromisoformat(data.approval_date)
+    approved = dt.date.fromisoformat(approval_date)
     timestamp = dt.datetime(approved.year, approved.month, approved.day, tzinfo=dt.UTC)
     compiler = typst.Compiler(root=str(TEMPLATE.parent), font_paths=[], ignore_system_fonts=True)
-    files: dict[str, bytes] = {}
-    for suffix, paper in PAPERS.items():
-        pdf = compiler.compile(
-            input=str(TEMPLATE),
-            format="pdf",
-            sys_inputs={"leaflet": content, "paper": paper},
-            pdf_standards=PDF_STANDARD,
-            timestamp=timestamp,
-        )
-        if not isinstance(pdf, bytes):  # a list only comes back for per-page PNG or SVG output
-            raise TypeError(f"typst returned {type(pdf).__name__} for a PDF")
-        files[f"{data.id}{suffix}.pdf"] = pdf
-    return files
+    pdf = compiler.compile(
+        input=str(TEMPLATE.parent / template),
+        format="pdf",
+        sys_inputs=inputs,
+        pdf_standards=PDF_STANDARD,
+        timestamp=timestamp,
+    )
+    if not isinstance(pdf, bytes):  # a list only comes back for per-page PNG or SVG output
+        raise TypeError(f"typst returned {type(pdf).__name__} for a PDF")
+    return pdf

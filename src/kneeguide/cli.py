@@ -142,7 +142,16 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
     )
-    a.add_argument("--format", choices=("text", "json"), default="text")
+    a.add_argument(
+        "--format",
+        choices=("text", "json", "html", "pdf"),
+        default="text",
+        help="text or json on standard output, or the person's plan as html or pdf (needs -o)",
+    )
+    a.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the plan to FILE (html and pdf)")
+    a.add_argument(
+        "--paper", choices=("a4", "letter"), default="a4", help="paper for a pdf plan (default: a4)"
+    )
     a.set_defaults(run=_assess)
 
     iv = sub.add_parser("interview", help="where an interview stands for a partial answer set")
@@ -349,6 +358,11 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def _assess(args: argparse.Namespace) -> int:
     from .errors import AnswersError
 
+    plan = args.format in ("html", "pdf")
+    if plan and args.output is None:
+        raise UsageError(f"--format {args.format} writes a file: give it with -o FILE")
+    if not plan and args.output is not None:
+        raise UsageError("-o is for --format html or pdf; text and json go to standard output")
     guidance = _guidance_for_use(args.guidance)
     if args.interactive:
         from .interactive import run_interview
@@ -366,12 +380,31 @@ def _assess(args: argparse.Namespace) -> int:
             assessment = guidance.assess(answers)
         except AnswersError as exc:
             raise UsageError(_bad_answers(exc)) from None
+    if plan:
+        return _write_plan(guidance, assessment, args)
     if args.format == "json":
         sys.stdout.write(assessment.to_json() + "\n")
     else:
         from .report import assessment_text
 
         sys.stdout.write(assessment_text(guidance, assessment))
+    return ExitCode.OK
+
+
+def _write_plan(guidance: Any, assessment: Any, args: argparse.Namespace) -> int:
+    """Render the person's plan and write it atomically: the old file or the new, never half."""
+    if args.format == "pdf":
+        _require("typst", "pdf", "a pdf plan")
+    else:
+        _require("jinja2", "html", "an html plan")
+    from kneeguide_exporters.plan import render_plan
+
+    from .export import write_files
+
+    target: Path = args.output
+    data = render_plan(guidance, assessment, args.format, args.paper)
+    write_files(target.parent, {target.name: data})
+    print(f"kneeguide: wrote {target}", file=sys.stderr)
     return ExitCode.OK
 
 
