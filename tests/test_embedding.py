@@ -231,3 +231,26 @@ def test_eight_threads_with_bad_answer_sets_mixed_in_match_one_thread(guidance: 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         many = list(pool.map(lambda a: _outcome(guidance.assess, a), work))
     assert many == one
+
+
+def test_every_error_class_sits_under_the_root_and_pickles() -> None:
+    """Errors raised from parsing, reading YAML, restoring a compact form and diffing too."""
+    import pickle
+
+    from kneeguide import KneeguideError
+    from kneeguide.compact import CompactError
+    from kneeguide.conditions import ConditionError, NestingError
+    from kneeguide.diff import DiffError
+    from kneeguide.yamlsource import SourceError
+
+    for err in (
+        ConditionError("bad", 3, "unknown-question"),
+        NestingError(),
+        SourceError("bad yaml", 2, 5, "yaml-syntax"),
+        DiffError("no such revision"),
+        CompactError("wrong digest"),
+    ):
+        assert isinstance(err, KneeguideError)
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err)
+        assert vars(back) == vars(err)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .errors import KneeguideError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -45,7 +46,7 @@ FORMAT = "kneeguide-compact/1"
 """The name and version of this form; a form of another version is refused, not guessed at."""
 
 
-class CompactError(ValueError):
+class CompactError(KneeguideError, ValueError):
     """A compact form that cannot be trusted: another format or version, or a wrong digest."""
 
 

@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
+
+from .errors import KneeguideError
 
 __all__ = [
     "And",
@@ -51,7 +53,7 @@ Op: TypeAlias = Literal["<", "<=", ">", ">=", "==", "!="]
 QuestionType: TypeAlias = Literal["boolean", "integer", "choice"]
 
 
-class ConditionError(ValueError):
+class ConditionError(KneeguideError, ValueError):
     """A condition that cannot be parsed or does not fit the question set.
 
     ``column`` is the 0-based offset inside the condition text, so the loader
@@ -64,6 +66,9 @@ class ConditionError(ValueError):
         self.message = message
         self.column = column
         self.code = code
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), (self.message, self.column, self.code))
 
 
 @dataclass(frozen=True)
@@ -467,6 +472,9 @@ class NestingError(ConditionError):
             f"{MAX_RESOLVED_DEPTH} levels deep; simplify the chain of references",
             code="condition-depth",
         )
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), ())
 
 
 MAX_RESOLVED_DEPTH = 64

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import KneeguideError
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
 from .models import FILES, ITEM_LISTS, URGENCIES
@@ -37,7 +38,7 @@ DEFAULT_PATH = "guidance/knee-muscle-spasm"
 _IGNORED_FOR_CONTENT = {"version", "change_log"}
 
 
-class DiffError(Exception):
+class DiffError(KneeguideError):
     """A side of the diff cannot be read (exit 2)."""
 
 

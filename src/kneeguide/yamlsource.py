@@ -29,6 +29,8 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .errors import KneeguideError
+
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "read_yaml"]
 
 MAX_FILE_BYTES = 512 * 1024
@@ -46,7 +48,7 @@ _WIDE_BOMS = (
 )
 
 
-class SourceError(Exception):
+class SourceError(KneeguideError):
     """A file that cannot be read as guidance YAML at all.
 
     ``code`` is the stable diagnostic code of the kind of problem
@@ -59,6 +61,9 @@ class SourceError(Exception):
         self.line = line
         self.column = column
         self.code = code
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (type(self), (self.message, self.line, self.column, self.code))
 
 
 _HINTS: tuple[tuple[str, str], ...] = (
