@@ -18,7 +18,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGED = REPO / "guidance" / "knee-muscle-spasm"
-_TREE = ("src", "exporters", "guidance", "schemas", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+_BUILD = ("src", "exporters", "guidance", "schemas")
+"""What a clone of this repository needs to build and install, beside its top-level files."""
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,12 +37,16 @@ def _hook_repository(tmp: Path) -> tuple[Path, str]:
     """A git repository of this working tree, as it is now, and its commit."""
     hooks = tmp / "kneeguide"
     hooks.mkdir()
-    for name in _TREE:
-        source = REPO / name
+    # Every top-level file as a clone has it (pyproject.toml, the build hook,
+    # the hook definitions...), and the folders the build reads.
+    tops = [p for p in REPO.iterdir() if p.is_file() and not p.name.startswith(".git")]
+    for source in [*tops, *(REPO / name for name in _BUILD)]:
         if source.is_dir():
-            shutil.copytree(source, hooks / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source, hooks / source.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         else:
-            shutil.copy2(source, hooks / name)
+            shutil.copy2(source, hooks / source.name)
     _git(hooks, "init", "-q")
     _git(hooks, "add", "-A")
     assert _git(hooks, "commit", "-qm", "hooks").returncode == 0
