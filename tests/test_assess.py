@@ -28,7 +28,7 @@ def answers(**changes: Any) -> dict[str, Any]:
 def test_contract_shape(guidance: Guidance) -> None:
     data = guidance.assess(answers()).model_dump(mode="json")
     assert set(data) >= {"guidance", "urgency", "red_flags", "thermal", "relief", "prevention", "trace"}
-    assert set(data["guidance"]) == {"id", "version", "digest"}
+    assert set(data["guidance"]) == {"id", "version", "digest", "locale"}
     assert data["guidance"]["digest"].startswith("sha256:") and len(data["guidance"]["digest"]) == 71
     assert data["urgency"] in ("self_care", "soon", "urgent", "emergency")
     assert set(data["thermal"]) >= {"advice", "rule", "instructions", "cautions", "sources"}

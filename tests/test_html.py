@@ -105,7 +105,7 @@ def make_hostile(folder: Path) -> None:
 
     def red_flags(d: Any) -> None:
         d["red_flags"][0]["title"] = f"Chest {IMG} pain"
-        d["red_flags"][0]["advice"] = f"Call now. {SCRIPT} {IMG}"
+        d["red_flags"][0]["advice"] = f"Call {{emergency_number}} now. {SCRIPT} {IMG}"
 
     def questions(d: Any) -> None:
         for q in d["questions"]:
@@ -247,9 +247,10 @@ def test_leaflet_order_is_the_order_a_patient_needs(files: dict[str, bytes], gui
     )
 
 
-def test_every_red_flag_appears_with_its_rendered_condition_and_advice(
+def test_every_red_flag_appears_with_its_advice_and_only_clinicians_see_its_condition(
     files: dict[str, bytes], guidance: Guidance
 ) -> None:
+    """The generated condition is clinicians' prose: patients read the title and the advice."""
     leaflet, clinician = leaflet_of(files, guidance).decode(), clinician_of(files, guidance).decode()
     questions = {q.id: q for q in guidance.questions}
     titles = {rf.id: rf.title for rf in guidance.red_flags}
@@ -258,7 +259,8 @@ def test_every_red_flag_appears_with_its_rendered_condition_and_advice(
         for page in (leaflet, clinician):
             assert escaped(rf.title) in page, rf.id
             assert escaped(rf.advice) in page, rf.id
-            assert when in page, rf.id
+        assert when in clinician, rf.id
+        assert when not in leaflet, rf.id
         assert f'id="rule-{rf.id}"' in clinician
         assert escaped(rf.clinician_note) in clinician
         assert escaped(rf.clinician_note) not in leaflet, "clinician notes stay off the patient leaflet"
@@ -682,10 +684,11 @@ def test_browser_tests_cannot_skip_in_ci(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_warning_signs_show_title_and_advice_and_fold_the_rest(
     files: dict[str, bytes], guidance: Guidance
 ) -> None:
-    """A reader scans title and "do this"; when it applies and the sources are one tap away."""
+    """A reader scans title and "do this"; the sources are one tap away."""
     text = leaflet_of(files, guidance).decode()
     for rf in guidance.red_flags:
         item = text.split(f'id="flag-{rf.id}"', 1)[1].split("</li>", 1)[0]
         shown, folded = item.split("<details", 1)
         assert escaped(rf.title) in shown and escaped(" ".join(rf.advice.split())) in shown, rf.id
-        assert "This applies if" in folded and "This applies if" not in shown, rf.id
+        assert "Where this advice comes from" in folded and 'href="#source-' in folded, rf.id
+        assert "Where this advice comes from" not in shown, rf.id

@@ -37,7 +37,7 @@ A4 = (595.2756, 841.8898)
 LETTER = (612.0, 792.0)
 SECTIONS = [
     "Get help now",
-    leaflet.URGENCY_HEADINGS["soon"],
+    "See a clinician within a few days",
     "During a spasm",
     "Ice or heat: which one, when",
     "Help stop spasms coming back",
@@ -48,7 +48,7 @@ SECTIONS = [
 
 MARKUP = {
     "flag_title": 'Chest pain #read("/etc/passwd") $x$ *bold*',
-    "flag_advice": 'Call 999 now. #panic("boom") #import "x.typ": * and ] and \\ end.',
+    "flag_advice": 'Call {emergency_number} now. #panic("boom") #import "x.typ": * and ] and \\ end.',
     "rule_title": 'No ice #read("leaflet.typ") _under_ @ref <lbl> // not a comment',
     "rule_instructions": "Keep still. `raw` #let x = 1 #{1 + 1} = heading",
 }
@@ -265,7 +265,7 @@ def test_bookmarks_follow_the_leaflet(doc: pikepdf.Pdf, guidance: Guidance) -> N
         top = {item.title: item for item in outline.root}
         assert list(top) == SECTIONS
         groups = [child.title for child in top["Get help now"].children]
-    assert groups[0] == leaflet.URGENCY_HEADINGS["emergency"]
+    assert groups[0] == guidance.ui[leaflet.URGENCY_HEADING_KEYS["emergency"]]
     assert groups == [g.heading for g in leaflet.build(guidance).get_help_now]
 
 
@@ -355,7 +355,7 @@ def test_markup_in_content_prints_literally(markup_guidance: Guidance, tmp_path:
     target.write_bytes(files[target.name])
     text = " ".join(page_texts(target))
     for value in MARKUP.values():
-        assert value in text
+        assert value.replace("{emergency_number}", "999") in text
     passwd = Path("/etc/passwd")
     if passwd.exists():
         first_line = passwd.read_text(encoding="utf-8", errors="replace").splitlines()[0]

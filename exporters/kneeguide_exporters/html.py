@@ -14,7 +14,6 @@ only to list the format, and should not pay for a template engine.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -28,27 +27,6 @@ if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
 
 __all__ = ["kneeguide_formats", "render", "render_template"]
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_URGENCY_LABELS = {
-    "emergency": "Emergency",
-    "urgent": "Urgent (today)",
-    "soon": "Soon (within days)",
-    "self_care": "Self-care",
-}
 
 
 @hookimpl
@@ -68,62 +46,63 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     """Render ``<id>.html`` (for patients), ``<id>-summary.html`` (short) and ``<id>-clinician.html``.
 
     The same guidance always gives the same bytes: nothing depends on the
-    clock, the locale or the platform's line endings.
+    clock, the machine's locale or the platform's line endings.  Every word
+    the pages add is the guidance's own locale's (``Guidance.ui``), and the
+    page's ``lang`` is that locale.
     """
     from . import leaflet
-    from .plan import WORDS
+    from .plan import plan_words
 
     data = leaflet.build(guidance)
+    ui = data.ui
     red_flags = [flag for group in data.get_help_now for flag in group.flags] + data.see_clinician
     rule_ids = {
         *(flag.id for flag in red_flags),
         *(rule.id for rule in data.thermal),
         *(step.id for step in (*data.during_spasm, *data.prevention)),
     }
-    common: dict[str, Any] = {"leaflet": data}
+    common: dict[str, Any] = {"leaflet": data, "ui": ui}
     pages: dict[str, tuple[str, dict[str, Any]]] = {
         f"{data.id}.html": (
             "leaflet.html.j2",
             {
                 "page_title": data.title,
-                "description": f"{data.title}: warning signs, what to do during a spasm, ice or heat, "
-                "and how to stop spasms coming back.",
+                "description": guidance.words("leaflet.description", title=data.title),
                 "body_class": "page-leaflet",
-                "soon_heading": leaflet.URGENCY_HEADINGS["soon"],
-                "flag_details": WORDS["flag_details"],
+                "soon_heading": ui[leaflet.URGENCY_HEADING_KEYS["soon"]],
+                "flag_details": ui["plan.flag_details"],
                 "contents": [
-                    ("get-help", "Get help now"),
-                    ("see-clinician", "See a clinician"),
-                    ("during-spasm", "During a spasm"),
-                    ("ice-or-heat", "Ice or heat"),
-                    ("prevention", "Prevention"),
-                    ("sources", "Sources"),
-                    ("about", "About this guide"),
+                    ("get-help", ui["leaflet.get_help_now"]),
+                    ("see-clinician", ui["leaflet.see_clinician"]),
+                    ("during-spasm", ui["leaflet.during_spasm"]),
+                    ("ice-or-heat", ui["leaflet.ice_or_heat"]),
+                    ("prevention", ui["leaflet.prevention"]),
+                    ("sources", ui["page.sources"]),
+                    ("about", ui["page.about"]),
                 ],
             },
         ),
         f"{data.id}-clinician.html": (
             "clinician.html.j2",
             {
-                "page_title": f"{data.title}: clinician reference",
-                "description": f"{data.title}: rules, conditions, evidence, sources and hazard log.",
+                "page_title": guidance.words("clinician.title", title=data.title),
+                "description": guidance.words("clinician.description", title=data.title),
                 "body_class": "page-wide",
                 "red_flags": red_flags,
                 "rule_ids": rule_ids,
-                "urgency_labels": _URGENCY_LABELS,
                 "contents": [
-                    ("red-flags", "Red flags"),
-                    ("thermal-rules", "Ice and heat rules"),
-                    ("relief-steps", "During a spasm"),
-                    ("prevention-steps", "Prevention"),
-                    ("hazards", "Hazard log"),
-                    ("sources", "Sources"),
-                    ("about", "About this guide"),
+                    ("red-flags", ui["clinician.red_flags"]),
+                    ("thermal-rules", ui["clinician.thermal_rules"]),
+                    ("relief-steps", ui["clinician.during_spasm"]),
+                    ("prevention-steps", ui["clinician.prevention"]),
+                    ("hazards", ui["clinician.hazards"]),
+                    ("sources", ui["page.sources"]),
+                    ("about", ui["page.about"]),
                 ],
             },
         ),
     }
-    pages[f"{data.id}-summary.html"] = ("summary.html.j2", {"w": WORDS})
+    pages[f"{data.id}-summary.html"] = ("summary.html.j2", {"w": plan_words(guidance)})
     env = _environment()
     return {
         name: _to_bytes(env.get_template(template).render(**common, **context))
@@ -152,15 +131,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["long_date"] = _long_date
     env.filters["full_stop"] = _full_stop
     return env
-
-
-def _long_date(iso: str) -> str:
-    """``2026-11-20`` -> ``20 November 2026``: unambiguous to any English reader, locale-free."""
-    day = dt.date.fromisoformat(iso)
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _full_stop(text: str) -> str:

@@ -9,10 +9,13 @@ the clinician page shows it.  A patient reads a step's or a thermal rule's
 because the generated English of a gated condition ("... and not ... or ...")
 is too long and too formal for a leaflet.
 Sources are numbered in order of first citation so the numbers read naturally.
+Every word the pages add to the content comes from the guidance's locale
+(``Guidance.ui``, from ``ui.yaml`` and its translations): ``Leaflet.ui``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,21 +23,10 @@ from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
 from kneeguide.renderers import to_english
 
-__all__ = ["EVIDENCE_LABELS", "Leaflet", "build"]
+__all__ = ["URGENCY_HEADING_KEYS", "Leaflet", "build", "long_date"]
 
-URGENCY_HEADINGS = {
-    "emergency": "Call emergency services now",
-    "urgent": "Get medical help today",
-    "soon": "See a clinician within a few days",
-}
-ADVICE_LABELS = {"ice": "Ice", "heat": "Heat", "none": "No ice or heat"}
-EVIDENCE_LABELS = {
-    "moderate": "Moderate",
-    "low": "Low",
-    "very_low": "Very low",
-    "expert_opinion": "Expert opinion",
-}
-"""Evidence grades as a clinician reads them."""
+URGENCY_HEADING_KEYS = {u: f"heading.{u}" for u in ("emergency", "urgent", "soon")}
+"""The UI string (``ui.yaml``) heading each group of warning signs."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +109,10 @@ class Leaflet:
     prevention: list[StepView]
     sources: list[SourceView]
     hazards: list[dict[str, Any]] = field(default_factory=list)
+    ui: dict[str, str] = field(default_factory=dict)
+    """The page's own words in the guidance's locale (``ui.yaml``), by key."""
+    dates: dict[str, str] = field(default_factory=dict)
+    """``approval_date``, ``last_review_date`` and ``next_review_due`` written out in the locale."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for templates that take data, such as Typst)."""
@@ -136,7 +132,7 @@ def build(g: Guidance) -> Leaflet:
         return [order.index(sid) + 1 for sid in ids]
 
     def when(item_id: str) -> str:
-        return to_english(g.source_conditions[item_id], questions, titles)
+        return to_english(g.source_conditions[item_id], questions, titles, g.ui)
 
     def always(item_id: str) -> bool:
         condition = g.source_conditions[item_id]
@@ -151,7 +147,9 @@ def build(g: Guidance) -> Leaflet:
         )
     }
     groups = [
-        UrgencyGroup(u, URGENCY_HEADINGS[u], [flag_views[rf.id] for rf in g.red_flags if rf.urgency == u])
+        UrgencyGroup(
+            u, g.ui[URGENCY_HEADING_KEYS[u]], [flag_views[rf.id] for rf in g.red_flags if rf.urgency == u]
+        )
         for u in ("emergency", "urgent")
     ]
     soon = [flag_views[rf.id] for rf in g.red_flags if rf.urgency == "soon"]
@@ -167,7 +165,7 @@ def build(g: Guidance) -> Leaflet:
                 s.evidence,
                 cite(list(s.sources)),
                 always(s.id),
-                EVIDENCE_LABELS[s.evidence],
+                g.ui[f"evidence.{s.evidence}"],
                 s.evidence_note or "",
                 s.for_whom or "",
             )
@@ -179,7 +177,7 @@ def build(g: Guidance) -> Leaflet:
         ThermalView(
             r.id,
             r.advice,
-            ADVICE_LABELS[r.advice],
+            g.ui[f"advice_label.{r.advice}"],
             r.title,
             when(r.id),
             r.priority,
@@ -221,5 +219,17 @@ def build(g: Guidance) -> Leaflet:
         thermal=thermal,
         prevention=prevention,
         sources=sources,
-        hazards=[h.model_dump(mode="json") for h in g.hazards],
+        hazards=[
+            {**h.model_dump(mode="json"), "severity_label": g.ui[f"severity.{h.severity}"]} for h in g.hazards
+        ],
+        ui=dict(g.ui),
+        dates={
+            name: long_date(g, getattr(m, name))
+            for name in ("approval_date", "last_review_date", "next_review_due")
+        },
     )
+
+
+def long_date(g: Guidance, day: dt.date) -> str:
+    """``20 November 2026`` (``20 de noviembre de 2026``): unambiguous in any locale, no clock."""
+    return g.words("date.long", day=day.day, month=g.ui[f"month.{day.month}"], year=day.year)

@@ -73,11 +73,11 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     the same guidance gives the same bytes on any machine.
     """
     from . import leaflet
-    from .plan import WORDS
+    from .plan import plan_words
 
     data = leaflet.build(guidance)
     content = json.dumps(data.to_dict(), ensure_ascii=False, sort_keys=True)
-    words = json.dumps(WORDS, ensure_ascii=False, sort_keys=True)
+    words = json.dumps(plan_words(guidance), ensure_ascii=False, sort_keys=True)
     files: dict[str, bytes] = {}
     for suffix, paper in PAPERS.items():
         inputs = {"leaflet": content, "paper": paper, "words": words}

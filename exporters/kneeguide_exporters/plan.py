@@ -9,8 +9,8 @@ fired warning signs' advice and nothing else, so nothing can distract from it.
 
 Everything comes from the ``Assessment`` the engine returned and the
 ``Guidance`` it came from: the plan decides nothing.  Every word the plan adds
-itself is in ``WORDS``, one place, so it can move into content with the other
-interface strings.  The HTML and PDF are laid out from the same ``Plan`` data,
+itself is content too: the ``plan.*`` strings of ui.yaml, in the guidance's
+locale (``plan_words``).  The HTML and PDF are laid out from the same ``Plan`` data,
 like the leaflets (Jinja2 autoescapes; Typst places data as text), so markup in
 content stays text in both.
 """
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kneeguide.engine import Assessment
     from kneeguide.guidance import Guidance
 
-__all__ = ["FORMATS", "PAPERS", "WORDS", "Plan", "build_plan", "render_plan"]
+__all__ = ["FORMATS", "PAPERS", "Plan", "build_plan", "plan_words", "render_plan"]
 
 Format = Literal["html", "pdf"]
 Paper = Literal["a4", "letter"]
@@ -33,45 +33,10 @@ FORMATS: Final = ("html", "pdf")
 PAPERS: Final[dict[str, str]] = {"a4": "a4", "letter": "us-letter"}
 """Paper option -> Typst paper name (the CSS page size is the option itself)."""
 
-WORDS: Final[dict[str, str]] = {
-    "title": "Your plan",
-    "now_emergency": "Call emergency services now",
-    "now_urgent": "Get medical help today",
-    "now_soon": "See a clinician within a few days",
-    "now_self_care": "You can look after this at home",
-    "lead_emergency": "Do this now. Do not wait to read anything else.",
-    "lead_urgent": "Do this today. The steps below are only for while you wait.",
-    "lead_soon": "Book to see a clinician within a few days. Until then, these steps can help.",
-    "lead_self_care": "Your answers show no warning signs. These steps can help.",
-    "fired": "Because of what you told us",
-    "thermal": "Ice or heat",
-    "relief": "During a spasm",
-    "prevention": "Help stop spasms coming back",
-    "watch": "When to get help",
-    "watch_intro": "If any of these happen, stop following this plan and get help.",
-    "watch_emergency": "Call emergency services now if you have:",
-    "watch_urgent": "Get medical help today if you have:",
-    "watch_soon": "See a clinician within a few days if you have:",
-    "take_care": "Take care:",
-    "about": "About this plan",
-    "version": "Guide version",
-    "reviewed": "Last reviewed",
-    "next_review": "Next review due",
-    "sources": "Based on",
-    "summary": "Summary",
-    "summary_lead": "The short version. The full leaflet has the details for each warning sign and step.",
-    "summary_signs": "Warning signs: check these first",
-    "summary_signs_intro": "If one of these fits you, get help as its heading says before you read on.",
-    "summary_more": (
-        "Ice or heat, how to do each step, and where this advice comes from are in the full leaflet."
-    ),
-    "flag_details": "When this applies, and sources",
-    "page": "Page",
-    "of": "of",
-}
-"""Every string the plan itself adds to the content, in one place."""
 
-_URGENCY_ORDER = ("emergency", "urgent", "soon", "self_care")
+def plan_words(guidance: Guidance) -> dict[str, str]:
+    """The words the plan and the summary leaflet add, in the guidance's locale (``plan.*`` in ui.yaml)."""
+    return {k.removeprefix("plan."): v for k, v in guidance.ui.items() if k.startswith("plan.")}
 
 
 @dataclass(frozen=True)
@@ -116,6 +81,8 @@ class Plan:
     version: str
     last_review_date: str
     next_review_due: str
+    dates: dict[str, str]
+    """The review dates written out in the locale (as in the leaflet)."""
     sources: list[str]
     publisher: str
     disclaimer: str
@@ -133,17 +100,18 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     urgent first, by title: a person scans them, the full advice is in the
     leaflet.  Sources are those of what the plan shows, in order of first use.
     """
-    from .leaflet import ADVICE_LABELS
+    from .leaflet import long_date
 
     g, a = guidance, assessment
+    words = plan_words(g)
     emergency = a.urgency == "emergency"
     fired_ids = {f.id for f in a.red_flags}
-    fired = sorted(a.red_flags, key=lambda f: _URGENCY_ORDER.index(f.urgency))
+    fired = a.shown_red_flags
     relief = [] if emergency else [StepLine(s.title, s.text, list(s.how_to)) for s in a.relief]
     prevention = [] if emergency else [StepLine(s.title, s.text, list(s.how_to)) for s in a.prevention]
     to_watch = [rf for rf in g.red_flags if rf.id not in fired_ids and not rf.out_of_scope]
     watch = [
-        WatchGroup(u, WORDS[f"watch_{u}"], titles)
+        WatchGroup(u, words[f"watch_{u}"], titles)
         for u in ("emergency", "urgent", "soon")
         for titles in ([rf.title for rf in to_watch if rf.urgency == u],)
         if titles and not emergency
@@ -158,15 +126,15 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     t = a.thermal
     return Plan(
         id=m.id,
-        title=f"{WORDS['title']}: {m.title}",
+        title=f"{words['title']}: {m.title}",
         guide_title=m.title,
         language=m.language,
         urgency=a.urgency,
         emergency=emergency,
-        now=WORDS[f"now_{a.urgency}"],
-        lead=WORDS[f"lead_{a.urgency}"],
+        now=words[f"now_{a.urgency}"],
+        lead=words[f"lead_{a.urgency}"],
         fired=[FlagLine(f.title, f.advice) for f in fired],
-        thermal_label="" if emergency else ADVICE_LABELS[t.advice],
+        thermal_label="" if emergency else g.ui[f"advice_label.{t.advice}"],
         thermal_advice="" if emergency else t.advice,
         thermal_title="" if emergency else t.title,
         thermal_instructions="" if emergency else t.instructions,
@@ -177,10 +145,11 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
         version=m.version,
         last_review_date=m.last_review_date.isoformat(),
         next_review_due=m.next_review_due.isoformat(),
+        dates={name: long_date(g, getattr(m, name)) for name in ("last_review_date", "next_review_due")},
         sources=[_short_reference(g, sid) for sid in cited],
         publisher=m.publisher,
         disclaimer=m.disclaimer,
-        words=dict(WORDS),
+        words=words,
     )
 
 

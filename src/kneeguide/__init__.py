@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .adaptive import Interview
     from .engine import Assessment
-    from .errors import AnswersError, ContentError, KneeguideError, ReviewOverdueWarning
+    from .errors import AnswersError, ContentError, KneeguideError, LocaleError, ReviewOverdueWarning
     from .guidance import Guidance
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Guidance",
     "Interview",
     "KneeguideError",
+    "LocaleError",
     "ReviewOverdueWarning",
     "__version__",
     "assess",
@@ -53,16 +54,19 @@ _packaged: list[Guidance] = []
 _packaged_lock = threading.Lock()
 
 
-def load(path: str | Path | None = None) -> Guidance:
+def load(path: str | Path | None = None, *, locale: str | None = None) -> Guidance:
     """Load and validate guidance: the packaged guideline, or the folder ``path``.
 
-    Raises ``ContentError`` listing every problem when the content is invalid.
+    ``locale`` (BCP 47: ``en-GB``, the default, ``en-US``, ``es-US``) gives
+    every text in that locale (``Guidance.localized``; ``Guidance.locales``
+    lists the shipped ones).  Raises ``ContentError`` listing every problem
+    when the content is invalid, ``LocaleError`` for a locale not shipped.
     Content whose review date has passed still loads, with a
     ``ReviewOverdueWarning`` (see ``kneeguide.review.review_status``).
     """
     from .store import load as _load
 
-    return _load(path)
+    return _load(path, locale=locale)
 
 
 def _packaged_guidance() -> Guidance:
@@ -78,14 +82,19 @@ def _packaged_guidance() -> Guidance:
     return _packaged[0]
 
 
-def assess(answers: Mapping[str, object]) -> Assessment:
-    """Assess answers against the packaged guidance (loaded once per process)."""
-    return _packaged_guidance().assess(answers)
+def _in(locale: str | None) -> Guidance:
+    g = _packaged_guidance()
+    return g if locale is None else g.localized(locale)
 
 
-def interview(answers: Mapping[str, object]) -> Interview:
-    """Where an interview stands on the packaged guidance (see ``Guidance.interview``)."""
-    return _packaged_guidance().interview(answers)
+def assess(answers: Mapping[str, object], *, locale: str | None = None) -> Assessment:
+    """Assess answers against the packaged guidance (loaded once per process), in ``locale``."""
+    return _in(locale).assess(answers)
+
+
+def interview(answers: Mapping[str, object], *, locale: str | None = None) -> Interview:
+    """Where an interview stands on the packaged guidance (see ``Guidance.interview``), in ``locale``."""
+    return _in(locale).interview(answers)
 
 
 def __getattr__(name: str) -> Any:
@@ -99,7 +108,7 @@ def __getattr__(name: str) -> Any:
         from .engine import Assessment
 
         return Assessment
-    if name in ("AnswersError", "ContentError", "KneeguideError", "ReviewOverdueWarning"):
+    if name in ("AnswersError", "ContentError", "KneeguideError", "LocaleError", "ReviewOverdueWarning"):
         from . import errors
 
         return getattr(errors, name)

@@ -152,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--paper", choices=("a4", "letter"), default="a4", help="paper for a pdf plan (default: a4)"
     )
+    _locale_option(a)
     a.set_defaults(run=_assess)
 
     iv = sub.add_parser("interview", help="where an interview stands for a partial answer set")
@@ -162,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
         "--guidance", type=Path, metavar="DIR", help="a guideline folder instead of the packaged one"
     )
     iv.add_argument("--format", choices=("text", "json"), default="text")
+    _locale_option(iv)
     iv.set_defaults(run=_interview)
 
     e = sub.add_parser("export", help="export the guidance in one format, or all")
@@ -186,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=("collection", "transaction"),
         help="the fhir format's Bundle type (default: collection; transaction: to POST to a FHIR server)",
     )
+    _locale_option(e, also="; 'all' writes every shipped locale, one folder each")
     e.set_defaults(run=_export)
 
     ap = sub.add_parser("apply", help="$apply a FHIR QuestionnaireResponse: R4 CarePlan and RequestGroup")
@@ -236,6 +239,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _locale_option(p: argparse.ArgumentParser, also: str = "") -> None:
+    p.add_argument(
+        "--locale",
+        metavar="TAG",
+        help=f"a shipped locale, BCP 47 (default: the content's own, en-GB){also}",
+    )
+
+
 # --- validate, verify, diff, formats (kneeguide.cli_report) ------------------------------
 
 _PATHS_HELP = (
@@ -270,8 +281,8 @@ def _formats(args: argparse.Namespace) -> int:
     return formats(args)
 
 
-def _guidance_for_use(path: Path | None) -> Any:
-    """Guidance for assess and export: invalid content is a bad input (exit 2)."""
+def _guidance_for_use(path: Path | None, locale: str | None = None) -> Any:
+    """Guidance for assess and export, in ``locale``: invalid content is a bad input (exit 2)."""
     from .errors import ContentError
     from .store import load
 
@@ -279,7 +290,8 @@ def _guidance_for_use(path: Path | None) -> Any:
         raise UsageError(f"guidance folder {path} does not exist")
     try:
         with _warnings_to_stderr():
-            return load(path)
+            guidance = load(path)
+            return guidance if locale is None or locale == "all" else guidance.localized(locale)
     except ContentError as exc:
         lines = [f"  {d.location}: {d.message}" for d in exc.diagnostics if d.severity == "error"][:10]
         raise UsageError("the guidance is invalid (run 'kneeguide validate'):\n" + "\n".join(lines)) from None
@@ -363,7 +375,7 @@ def _assess(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} writes a file: give it with -o FILE")
     if not plan and args.output is not None:
         raise UsageError("-o is for --format html or pdf; text and json go to standard output")
-    guidance = _guidance_for_use(args.guidance)
+    guidance = _guidance_for_use(args.guidance, args.locale)
     if args.interactive:
         from .interactive import run_interview
 
@@ -422,7 +434,7 @@ def _bad_answers(exc: Any) -> str:
 def _interview(args: argparse.Namespace) -> int:
     from .engine import AnswersError
 
-    guidance = _guidance_for_use(args.guidance)
+    guidance = _guidance_for_use(args.guidance, args.locale)
     answers = _answer_object(_read_answers(args.answers))
     try:
         step = guidance.interview(answers)
@@ -485,18 +497,22 @@ def _export(args: argparse.Namespace) -> int:
 
     folder, picked = one_guideline(args.guidance)
     note(picked)
-    guidance = _guidance_for_use(folder)
-    try:
-        report = export_formats(host, chosen, guidance, out, timeout, options)
-    except ExportError as exc:
-        raise UsageError(str(exc)) from None
-    for name, written in report.written.items():
-        for path in written:
-            print(f"{name}: wrote {path}")
+    guidance = _guidance_for_use(folder, args.locale)
+    targets = [(guidance.localized(t), out / t) for t in guidance.locales] if args.locale == "all" else []
+    failures = []
+    for g, where in targets or [(guidance, out)]:
+        try:
+            report = export_formats(host, chosen, g, where, timeout, options)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+        for name, written in report.written.items():
+            for path in written:
+                print(f"{name}: wrote {path}")
+        failures += report.failures
     for failure in host.failures:
         _say(f"kneeguide: warning: {failure}")
-    if report.failures:
-        raise UsageError("\n".join(report.failures))
+    if failures:
+        raise UsageError("\n".join(failures))
     return ExitCode.OK
 
 

@@ -79,6 +79,8 @@ def validate(args: argparse.Namespace) -> int:
                     f", patient text at SMOG grade {result.reading.smog} "
                     f"(limit {g.metadata.reading_grade_max})"
                 )
+            if len(result.readings) > 1:
+                reading += "; by locale: " + "; ".join(f"{t} {r}" for t, r in result.readings.items())
             summaries.append(
                 f"{folder}: {g.id} {g.version} is valid ({warnings} warning(s)){reading}, digest {g.digest}"
             )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from .conditions import Condition
     from .guidance import Guidance
+    from .localisation.core import Localisation
 
 __all__ = ["FORMAT", "CompactError", "canonical_json", "content_digest", "dumps", "restore"]
 
@@ -192,6 +193,7 @@ def dumps(guidance: Guidance) -> bytes:
         "data": dict(g.data),
         "conditions": [[k, _encode_tree(v)] for k, v in g.conditions.items()],
         "source_conditions": [[k, _encode_tree(v)] for k, v in g.source_conditions.items()],
+        "localisation": _encode_localisation(g.localisation),
     }
     return json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -230,7 +232,8 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
     files = {name: _construct(model, data[name]) for name, model in FILES.items()}
     kinds = _node_types()
     thermal = files["thermal.yaml"]
-    return Guidance(
+    loc = _decode_localisation(form["localisation"])
+    source = Guidance(
         folder=folder,
         metadata=files["guideline.yaml"].guideline,
         questions=tuple(files["questions.yaml"].questions),
@@ -248,4 +251,42 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
         source_conditions={k: _decode_tree(v, kinds) for k, v in form["source_conditions"]},
         data=data,
         digest=digest,
+        localisation=loc,
+    )
+    # As the checker gives it: the content in its default locale.
+    return source if loc is None else source.localized(loc.default_locale)
+
+
+def _encode_localisation(loc: Localisation | None) -> dict[str, Any] | None:
+    if loc is None:
+        return None
+    return {
+        "source_language": loc.source_language,
+        "default_region": loc.default_region,
+        "source": dict(loc.source),
+        "regions": {k: dict(v) for k, v in loc.regions.items()},
+        "spelling": {k: dict(v) for k, v in loc.spelling.items()},
+        "region_names": dict(loc.region_names),
+        "translations": [dataclasses.asdict(t) for t in loc.translations.values()],
+        "ui_params": {k: list(v) for k, v in loc.ui_params.items()},
+    }
+
+
+def _decode_localisation(raw: Any) -> Localisation | None:
+    from .localisation.core import Localisation, Translation
+
+    if raw is None:
+        return None
+    translations = {}
+    for t in raw["translations"]:
+        translations[t["language"]] = Translation(**{**t, "regions": tuple(t["regions"])})
+    return Localisation(
+        source_language=raw["source_language"],
+        default_region=raw["default_region"],
+        source=dict(raw["source"]),
+        regions={k: dict(v) for k, v in raw["regions"].items()},
+        spelling={k: dict(v) for k, v in raw["spelling"].items()},
+        region_names=dict(raw["region_names"]),
+        translations=translations,
+        ui_params={k: tuple(v) for k, v in raw["ui_params"].items()},
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
+from .answer_checks import Checker, checker, problems
 from .decision import Gate
 from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
@@ -65,19 +66,19 @@ class Engine:
         model = g.decisions
         self.guidance = g
         self.model = model
-        self.ref = GuidanceRef(id=g.id, version=g.version, digest=g.digest)
+        self.ref = GuidanceRef(id=g.id, version=g.version, digest=g.digest, locale=g.locale)
         self._questions = {q.id: q for q in g.questions}
         self._required = frozenset(q.id for q in g.questions if q.required)
         self._optional = tuple(q.id for q in g.questions if not q.required)
-        self._checks: dict[str, Callable[[object], str | None]] = {
-            q.id: _checker(q.type, q.minimum, q.maximum, [c.code for c in q.choices or ()])
+        self._checks: dict[str, Checker] = {
+            q.id: checker(q.type, q.minimum, q.maximum, [c.code for c in q.choices or ()])
             for q in g.questions
         }
         titles = {rf.id: rf.title for rf in g.red_flags}
         self._titles = titles
 
         def english(item_id: str) -> str:
-            return to_english(g.source_conditions[item_id], self._questions, titles)
+            return to_english(g.source_conditions[item_id], self._questions, titles, g.ui)
 
         # Everything an answer set can select is built here, once; ``assess``
         # only picks from these by the booleans ``decide`` returns.
@@ -87,9 +88,9 @@ class Engine:
         for rule in g.rules():
             text = english(rule.id)
             kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
-            yes, no = _WHY[rule.kind]
+            yes, no = g.ui[f"trace.fired.{rule.kind}"], g.ui[f"trace.not_fired.{rule.kind}"]
             gate = model.gates.get(rule.id)
-            withheld = _gate_words(gate, titles) if gate is not None else ""
+            withheld = _gate_words(g, gate, titles) if gate is not None else ""
             entries.append(
                 (
                     TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
@@ -119,7 +120,7 @@ class Engine:
                     rule=tr.id,
                     kind="thermal",
                     fired=True,
-                    why=f"chosen ({tr.advice}, priority {tr.priority}): {english(tr.id)}",
+                    why=g.words("trace.chosen", advice=tr.advice, priority=tr.priority, why=english(tr.id)),
                 )
                 for tr in ordered
             ],
@@ -196,12 +197,13 @@ class Engine:
     def _mask(self, j: int, winner: int) -> TraceEntry:
         """The trace entry of thermal rule ``j`` when it applies but rule ``winner`` decides."""
         rule, top = self._ordered[j], self._ordered[winner]
-        text = to_english(self.guidance.source_conditions[rule.id], self._questions, self._titles)
+        g = self.guidance
+        text = to_english(g.source_conditions[rule.id], self._questions, self._titles, g.ui)
         return TraceEntry(
             rule=rule.id,
             kind="thermal",
             fired=False,
-            why=f"applies ({text}) but {top.id!r} has a higher priority",
+            why=g.words("trace.masked", why=text, winner=repr(top.id)),
         )
 
     def check(self, answers: object, *, partial: bool = False) -> list[AnswerProblem]:
@@ -210,26 +212,7 @@ class Engine:
         ``partial`` allows unanswered questions (the interview); every answer
         given is still checked as strictly.
         """
-        if not isinstance(answers, Mapping):
-            return [
-                AnswerProblem(
-                    field="(answers)", message=f"expected an object of answers, got {type(answers).__name__}"
-                )
-            ]
-        problems = []
-        checks = self._checks
-        for key, value in answers.items():
-            check = checks.get(key)
-            if check is None:
-                problems.append(AnswerProblem(field=_field(key), message="unknown question id"))
-                continue
-            message = check(value)
-            if message is not None:
-                problems.append(AnswerProblem(field=key, message=message))
-        missing = () if partial else self._required.difference(answers)
-        for key in sorted(missing):
-            problems.append(AnswerProblem(field=key, message="missing: this question must be answered"))
-        return problems
+        return problems(self._checks, self._required, answers, partial=partial)
 
     def assess(self, answers: Mapping[str, object]) -> Assessment:
         answers = snapshot(answers)
@@ -269,15 +252,16 @@ def snapshot(answers: Mapping[str, object]) -> Mapping[str, object]:
     return answers
 
 
-def _gate_words(gate: Gate, titles: Mapping[str, str]) -> str:
+def _gate_words(g: Guidance, gate: Gate, titles: Mapping[str, str]) -> str:
     """The trace's words for when a piece of advice is withheld whatever its condition says."""
     parts = []
     if gate.max_urgency != "emergency":
-        parts.append(f"shown only when the urgency is at most {gate.max_urgency}")
+        parts.append(g.words("trace.gate.max_urgency", urgency=gate.max_urgency))
     if gate.not_with:
-        parts.append("not with " + ", ".join(repr(titles.get(f, f)) for f in gate.not_with))
+        flags = ", ".join(repr(titles.get(f, f)) for f in gate.not_with)
+        parts.append(g.words("trace.gate.not_with", flags=flags))
     if gate.in_scope_only:
-        parts.append("not for people this guide is not written for")
+        parts.append(g.ui["trace.gate.scope"])
     return "; " + "; ".join(parts) if parts else ""
 
 
@@ -299,15 +283,6 @@ def _define(source: str, name: str, filename: str) -> Any:
     return namespace[name]
 
 
-_WHY = {
-    "red_flag": ("fired: ", "not fired: needs "),
-    "thermal": ("chosen: ", "does not apply: needs "),
-    "relief": ("selected: ", "not selected: needs "),
-    "prevention": ("selected: ", "not selected: needs "),
-}
-"""Trace wording per kind of rule: (fired prefix, not-fired prefix)."""
-
-
 def _thermal_result(tr: ThermalRule) -> ThermalResult:
     return ThermalResult(
         advice=tr.advice,
@@ -323,56 +298,3 @@ def _step_result(st: Step) -> StepResult:
     return StepResult(
         id=st.id, title=st.title, text=st.text, how_to=list(st.how_to), sources=list(st.sources)
     )
-
-
-def _checker(
-    kind: str, lo: int | None, hi: int | None, choices: Sequence[str]
-) -> Callable[[object], str | None]:
-    """A fast check for one question's answer: ``None`` when fine, else why not."""
-    if kind == "boolean":
-
-        def check_bool(v: object) -> str | None:
-            return None if v is True or v is False else f"expected true or false, got {_show(v)}"
-
-        return check_bool
-    if kind == "integer":
-        low = lo if lo is not None else -(2**63)
-        high = hi if hi is not None else 2**63
-
-        def check_int(v: object) -> str | None:
-            if type(v) is not int:
-                return f"expected a whole number, got {_show(v)}"
-            if v < low or v > high:
-                return f"{_show(v)} is out of range ({low}..{high})"
-            return None
-
-        return check_int
-    allowed = frozenset(choices)
-    listing = ", ".join(choices)
-
-    def check_choice(v: object) -> str | None:
-        if type(v) is not str or v not in allowed:
-            return f"expected one of {listing}, got {_show(v)}"
-        return None
-
-    return check_choice
-
-
-def _field(key: object) -> str:
-    """A question id as a field name; a key that cannot even be shown is described instead."""
-    if isinstance(key, str):
-        return key
-    try:
-        return _show(key)
-    except Exception:  # a hostile key whose repr raises: the field is still named, never crashes
-        return f"(a key of type {type(key).__name__})"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, int) and value.bit_length() > 128:
-        text = f"a whole number of about {int(value.bit_length() * 0.30103)} digits"
-    else:
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

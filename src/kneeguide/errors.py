@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .diagnostics import ExitCode
 
@@ -37,6 +37,7 @@ __all__ = [
     "ExportError",
     "KneeguideError",
     "KneeguideWarning",
+    "LocaleError",
     "MissingExtraError",
     "PluginError",
     "RenderError",
@@ -81,12 +82,21 @@ class ContentError(KneeguideError):
 
 
 class AnswerProblem(BaseModel):
-    """One bad answer: which question, and what is wrong with it."""
+    """One bad answer: which question, what is wrong (in English), and the same as data.
+
+    ``code`` is stable and ``params`` holds its values, so an app can say it
+    in its own language: ``unknown_question``, ``missing``, ``not_an_object``
+    ``{type}``, ``not_boolean`` ``{value}``, ``not_integer`` ``{value}``,
+    ``out_of_range`` ``{minimum, maximum, value}``, ``not_a_choice``
+    ``{choices, value}``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     field: str
     message: str
+    code: str = "invalid"
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class AnswersError(KneeguideError, ValueError):
@@ -104,6 +114,10 @@ class AnswersError(KneeguideError, ValueError):
 
 class UsageError(KneeguideError):
     """Bad usage or a bad input file: the command line exits 2 with this message."""
+
+
+class LocaleError(UsageError, ValueError):
+    """A locale that is not a BCP 47 tag, or that the content does not ship."""
 
 
 class MissingExtraError(UsageError):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .adaptive import Interview
     from .decision import DecisionModel
     from .engine import Assessment, Engine
+    from .localisation.core import Localisation
 
 __all__ = ["Guidance", "Rule"]
 
@@ -70,6 +71,13 @@ class Guidance:
     data: Mapping[str, Any]
     """The raw content of each file, keyed by file name (for exports and diffs)."""
     digest: str
+    """The digest of the content in every locale (a localised copy keeps it)."""
+    locale: str = ""
+    """The BCP 47 locale every string is in (``en-GB``); see ``localized``."""
+    ui: Mapping[str, str] = field(default_factory=dict)
+    """The program's own words in this locale, by key (``ui.yaml``), e.g. ``report.sources``."""
+    localisation: Localisation | None = field(default=None, repr=False)
+    """The regions and translations, so any copy can give any shipped locale."""
     # Caches, not content: ``dataclasses.replace`` gives a copy fresh ones.
     _engine: list[Engine] = field(default_factory=list, init=False, repr=False)
     _decisions: list[DecisionModel] = field(default_factory=list, init=False, repr=False)
@@ -90,6 +98,26 @@ class Guidance:
     @property
     def version(self) -> str:
         return self.metadata.version
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """Every shipped locale, the default first."""
+        return self.localisation.locales if self.localisation is not None else (self.locale,)
+
+    def localized(self, locale: str) -> Guidance:
+        """This guidance in another shipped locale (BCP 47, e.g. ``en-US``), built once per locale.
+
+        Raises ``LocaleError`` (a ``ValueError``) for a locale that is not shipped.
+        """
+        from .localisation.core import localize
+
+        return self if locale == self.locale else localize(self, locale)
+
+    def words(self, key: str, **params: object) -> str:
+        """The UI string ``key`` in this locale with ``{params}`` filled in."""
+        from .localisation.texts import fill
+
+        return fill(self.ui[key], {k: str(v) for k, v in params.items()})
 
     @property
     def question_specs(self) -> dict[str, QuestionSpec]:

@@ -225,6 +225,13 @@ class RedFlag(_Model):
         description="The person is outside the guide's intended use (a scope exclusion): "
         "when it fires, no self-care step and no ice or heat is shown.",
     )
+    care: (
+        Literal["emergency_services", "emergency_department", "same_day", "routine", "pharmacist"] | None
+    ) = Field(
+        default=None,
+        description="The kind of care the advice sends the person to; each region says where "
+        "that is (regions.yaml), and the advice must name it by placeholder.",
+    )
 
 
 class RedFlagsFile(_Model):

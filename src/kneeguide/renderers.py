@@ -103,23 +103,51 @@ def to_fhirpath(node: Condition) -> str:
 
 # --- English -----------------------------------------------------------------
 
-_OPS = {
-    "<": "less than",
-    "<=": "at most",
-    ">": "more than",
-    ">=": "at least",
-    "==": "exactly",
-    "!=": "not",
+_OP_KEYS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+
+ENGLISH: Mapping[str, str] = {
+    "cond.always": "always",
+    "cond.never": "never",
+    "cond.and": "and",
+    "cond.or": "or",
+    "cond.nor": "nor",
+    "cond.op.lt": "less than",
+    "cond.op.le": "at most",
+    "cond.op.gt": "more than",
+    "cond.op.ge": "at least",
+    "cond.op.eq": "exactly",
+    "cond.op.ne": "not",
+    "cond.compare": "{subject} is {op} {value}{unit}",
+    "cond.is": "{subject} is {choices}",
+    "cond.is_not": "{subject} is not {choice}",
+    "cond.is_neither": "{subject} is neither {choices}",
+    "cond.not": "not ({text})",
+    "cond.flag_applies": "the warning sign '{title}' applies",
+    "cond.flag_does_not_apply": "the warning sign '{title}' does not apply",
 }
+"""The joining words in English, for callers without a guidance (``Guidance.ui`` has them in
+every locale, from ``ui.yaml``; a test keeps the two the same)."""
 
 
 def to_english(
     node: Condition,
     questions: Mapping[str, Question],
     red_flag_titles: Mapping[str, str] | None = None,
+    words: Mapping[str, str] | None = None,
 ) -> str:
-    """A sentence a patient or clinician can read, built from the question wording."""
+    """A sentence a patient or clinician can read, built from the question wording.
+
+    ``words`` are the joining words of a locale (``Guidance.ui``); English by
+    default.  The name stays for the callers; the sentence is in the locale.
+    """
     titles = red_flag_titles or {}
+    table = words if words is not None else ENGLISH
+
+    def say(key: str, **params: str) -> str:
+        text = table[key]
+        for name, value in params.items():
+            text = text.replace("{" + name + "}", value)
+        return text
 
     def choice_label(q: Question, code: str) -> str:
         for c in q.choices or ():
@@ -134,41 +162,41 @@ def to_english(
 
     def render(n: Condition, negated: bool = False) -> str:
         if isinstance(n, Const):
-            return "always" if n.value != negated else "never"
+            return say("cond.always") if n.value != negated else say("cond.never")
         if isinstance(n, Flag):
             q = questions[n.question]
             text = q.when_no if negated else q.when_yes
-            return text or (f"not ({q.text})" if negated else q.text)
+            return text or (say("cond.not", text=q.text) if negated else q.text)
         if isinstance(n, Compare):
             q = questions[n.question]
-            subject = q.subject or q.id
-            unit = f" {q.unit}" if q.unit else ""
             op = _negate(n.op) if negated else n.op
-            return f"{subject} is {_OPS[op]} {n.value}{unit}"
+            return say(
+                "cond.compare",
+                subject=q.subject or q.id,
+                op=say(f"cond.op.{_OP_KEYS[op]}"),
+                value=str(n.value),
+                unit=f" {q.unit}" if q.unit else "",
+            )
         if isinstance(n, OneOf):
             q = questions[n.question]
             subject = q.subject or q.id
             labels = [choice_label(q, c) for c in n.choices]
             if negated:
-                return (
-                    f"{subject} is neither {' nor '.join(labels)}"
-                    if len(labels) > 1
-                    else f"{subject} is not {labels[0]}"
-                )
-            return f"{subject} is {alternatives(labels, 'or')}"
+                if len(labels) > 1:
+                    return say(
+                        "cond.is_neither", subject=subject, choices=f" {say('cond.nor')} ".join(labels)
+                    )
+                return say("cond.is_not", subject=subject, choice=labels[0])
+            return say("cond.is", subject=subject, choices=alternatives(labels, say("cond.or")))
         if isinstance(n, RedFlagRef):
             title = titles.get(n.red_flag, n.red_flag)
-            return (
-                f"the warning sign '{title}' does not apply"
-                if negated
-                else f"the warning sign '{title}' applies"
-            )
+            return say("cond.flag_does_not_apply" if negated else "cond.flag_applies", title=title)
         if isinstance(n, Not):
             return render(n.operand, not negated)
         if isinstance(n, And | Or):
             is_and = isinstance(n, And) != negated  # De Morgan when negated
             parts = [_group(c, render(c, negated)) for c in n.operands]
-            return alternatives(parts, "and" if is_and else "or")
+            return alternatives(parts, say("cond.and") if is_and else say("cond.or"))
         raise TypeError(type(n).__name__)
 
     return render(node)

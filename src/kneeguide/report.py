@@ -2,7 +2,8 @@
 
 Order matters more than layout: what to do now (urgency and red flags) comes
 first, then ice or heat with its cautions, then relief, prevention and the
-sources behind every piece of advice.
+sources behind every piece of advice.  Every word the report adds to the
+content is a UI string of the guidance's locale (``ui.yaml``).
 """
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ if TYPE_CHECKING:
     from .engine import Assessment
     from .guidance import Guidance
 
-__all__ = ["assessment_text", "interview_text"]
+__all__ = ["URGENCY_KEYS", "assessment_text", "interview_text"]
 
-HEADLINES = {
-    "emergency": "EMERGENCY: call emergency services now (999 in the UK, 911 in the US).",
-    "urgent": "URGENT: get medical help today.",
-    "soon": "SEE A CLINICIAN: book an appointment within the next few days.",
-    "self_care": "SELF-CARE: you can look after this at home. Get help if anything below changes.",
-}
-
-_ADVICE = {"ice": "Use ice", "heat": "Use heat", "none": "No ice or heat"}
+URGENCY_KEYS = {u: f"report.headline.{u}" for u in URGENCIES}
+"""The UI string (``ui.yaml``) of each urgency's headline."""
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -43,21 +38,24 @@ def assessment_text(guidance: Guidance, a: Assessment) -> str:
                 cited.append(s)
         return "[" + ", ".join(str(cited.index(s) + 1) for s in ids) + "]"
 
-    out = [HEADLINES[a.urgency], ""]
+    w = guidance.words
+    out = [w(URGENCY_KEYS[a.urgency]), ""]
     if a.red_flags:
-        out.append("What to do now")
-        for rf in sorted(a.red_flags, key=lambda r: -URGENCIES.index(r.urgency)):
-            out.append(
-                _wrap(f"- {rf.title} ({rf.urgency.replace('_', ' ')}): {rf.advice} {cite(rf.sources)}")
-            )
+        out.append(w("report.what_to_do_now"))
+        for rf in a.shown_red_flags:
+            urgency = w(f"urgency.{rf.urgency}")
+            out.append(_wrap(f"- {rf.title} ({urgency}): {rf.advice} {cite(rf.sources)}"))
         out.append("")
     t = a.thermal
-    out.append(f"Ice or heat: {_ADVICE[t.advice]} - {t.title}")
+    out.append(w("report.ice_or_heat", advice=w(f"report.advice.{t.advice}"), title=t.title))
     out.append(_wrap(f"{t.instructions} {cite(t.sources)}"))
     for c in t.cautions:
-        out.append(_wrap(f"Caution: {c}", "  ! "))
+        out.append(_wrap(w("report.caution", text=c), "  ! "))
     out.append("")
-    for heading, steps in (("During a spasm", a.relief), ("To help prevent spasms", a.prevention)):
+    for heading, steps in (
+        (w("report.during_spasm"), a.relief),
+        (w("report.prevention"), a.prevention),
+    ):
         if not steps:
             continue
         out.append(heading)
@@ -66,7 +64,7 @@ def assessment_text(guidance: Guidance, a: Assessment) -> str:
             for n, line in enumerate(st.how_to, 1):
                 out.append(_wrap(f"{n}. {line}", "      "))
         out.append("")
-    out.append("Sources")
+    out.append(w("report.sources"))
     for n, sid in enumerate(cited, 1):
         s = guidance.sources[sid]
         out.append(_wrap(f"[{n}] {s.authors}. {s.title}. {s.publisher}, {s.year}. {s.url}"))
@@ -80,13 +78,11 @@ def interview_text(guidance: Guidance, step: Interview) -> str:
     """An interview step in words: the result once settled, else what to ask next."""
     if step.assessment is not None:
         return assessment_text(guidance, step.assessment)
-    lines = [
-        f"{len(step.next_questions)} more question(s) can change the result "
-        f"({step.answered} answered). Ask next:",
-        "",
-    ]
+    w = guidance.words
+    lines = [w("report.more_questions", count=len(step.next_questions), answered=step.answered), ""]
     for n, q in enumerate(step.next_questions, 1):
         lines.append(_wrap(f"{n}. {q.text} [{q.id}]", ""))
     if step.urgency_at_least != "self_care":
-        lines += ["", _wrap(f"Already certain: {HEADLINES[step.urgency_at_least]}", "")]
+        headline = w(URGENCY_KEYS[step.urgency_at_least])
+        lines += ["", _wrap(w("report.already_certain", headline=headline), "")]
     return "\n".join(lines) + "\n"

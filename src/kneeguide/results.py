@@ -50,6 +50,8 @@ class GuidanceRef(_Out):
     id: str
     version: str
     digest: str
+    locale: str = "en-GB"
+    """The locale every text of the result is in (the digest covers every locale)."""
 
 
 class RedFlagResult(_Out):
@@ -100,6 +102,21 @@ class Assessment(_Out):
     prevention: tuple[StepResult, ...]
     trace: tuple[TraceEntry, ...]
     disclaimer: str
+
+    @property
+    def shown_red_flags(self) -> tuple[RedFlagResult, ...]:
+        """The fired red flags a person is shown, most urgent first.
+
+        In an emergency only the emergency ones: the person is to act now,
+        and a "see a clinician within a few days" beside "call now" only
+        distracts (``red_flags`` still lists every flag that fired, for apps
+        and clinicians).
+        """
+        order = ("emergency", "urgent", "soon", "self_care")
+        flags = sorted(self.red_flags, key=lambda f: order.index(f.urgency))
+        if self.urgency == "emergency":
+            return tuple(f for f in flags if f.urgency == "emergency")
+        return tuple(flags)
 
     def to_json(self) -> str:
         """Exactly ``json.dumps(self.model_dump(mode="json"))``, from parts encoded ahead."""

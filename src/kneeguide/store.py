@@ -54,8 +54,13 @@ def find_guidelines(path: Path) -> list[Path]:
     return found or [path]
 
 
-def load(path: str | Path | None = None, *, today: dt.date | None = None) -> Guidance:
+def load(
+    path: str | Path | None = None, *, today: dt.date | None = None, locale: str | None = None
+) -> Guidance:
     """Load and validate a guideline folder (the packaged one by default).
+
+    ``locale`` (BCP 47, e.g. ``en-US``) gives the guidance in a shipped locale
+    (``Guidance.localized``); the default is the content's default locale.
 
     Raises ``ContentError`` carrying every problem when the content is invalid.
     A review date that has passed (in UTC, on ``today`` when given) is no
@@ -84,7 +89,7 @@ def load(path: str | Path | None = None, *, today: dt.date | None = None) -> Gui
             ReviewOverdueWarning(f"{g.id} {g.version}: {status.message} (see 'kneeguide validate')"),
             stacklevel=2,
         )
-    return guidance
+    return guidance if locale is None else guidance.localized(locale)
 
 
 def _packaged() -> Guidance | None:
@@ -126,7 +131,17 @@ def source_key(folder: Path) -> str | None:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
         return None
+    translations = Path(folder) / "translations"
+    if translations.is_symlink():
+        return None
+    if translations.is_dir():
+        try:
+            entries += sorted(os.scandir(translations), key=lambda e: e.name)
+        except OSError:
+            return None
     for e in entries:
+        if e.is_dir(follow_symlinks=False) and e.name == "translations":
+            continue
         if not e.name.endswith((".yaml", ".yml")):
             continue
         info = e.stat(follow_symlinks=False)
@@ -137,7 +152,7 @@ def source_key(folder: Path) -> str | None:
                 raw = fh.read(_MAX_BYTES + 1)
         except OSError:
             return None
-        digest.update(f"{e.name}\0{len(raw)}\0".encode())
+        digest.update(f"{os.path.relpath(e.path, folder)}\0{len(raw)}\0".encode())
         digest.update(raw)
     return digest.hexdigest()
 

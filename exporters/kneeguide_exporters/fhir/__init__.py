@@ -68,8 +68,15 @@ def kneeguide_formats() -> list[ExportFormat]:
 
 
 def render(guidance: Guidance, bundle: str = "collection") -> dict[str, bytes]:
-    """The Bundle as ``{"<guidance id>.fhir.json": bytes}``: UTF-8, two-space indent, final newline."""
-    text = json.dumps(build_bundle(guidance, bundle), indent=2, ensure_ascii=False) + "\n"
+    """The Bundle as ``{"<guidance id>.fhir.json": bytes}``: UTF-8, two-space indent, final newline.
+
+    The Bundle is in the guidance's locale, with its region's other languages
+    as translations (``fhir_locale``).
+    """
+    from ..fhir_locale import localise_bundle
+
+    built = localise_bundle(build_bundle(guidance, bundle), guidance, lambda g: build_bundle(g, bundle))
+    text = json.dumps(built, indent=2, ensure_ascii=False) + "\n"
     return {f"{guidance.id}.fhir.json": text.encode("utf-8")}
 
 

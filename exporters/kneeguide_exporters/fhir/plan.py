@@ -217,7 +217,7 @@ class Plan:
         }
 
     def english(self, rule_id: str) -> str:
-        return self.to_english(self.g.source_conditions[rule_id], self.questions, self.titles)
+        return self.to_english(self.g.source_conditions[rule_id], self.questions, self.titles, self.g.ui)
 
     def explained(self, rule: Rule) -> str:
         """The condition in words, with what the model adds to it (priority, gate)."""

@@ -32,6 +32,7 @@ from ..diagnostics import Diagnostic, format_path
 from ..guidance import Guidance
 from ..models import FILES, ITEM_LISTS
 from ..readability import Grade
+from ..resources import DEFAULT_GUIDELINE, guidance_root
 from ..yamlsource import YamlDocument
 
 __all__ = ["Checker", "LoadResult", "canonical_json"]
@@ -49,6 +50,8 @@ class LoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     reading: Grade | None = None
     """The reading grade of the patient text, when the content got that far."""
+    readings: dict[str, str] = field(default_factory=dict)
+    """Each shipped locale's reading grade, in words (``localisation.checks``)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -68,6 +71,7 @@ class Checker:
         self.warning_days = warning_days
         self.review_dates = review_dates
         self.reading: Grade | None = None
+        self.readings: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
         self.docs: dict[str, YamlDocument] = {}
         self.models: dict[str, BaseModel] = {}
@@ -140,10 +144,13 @@ class Checker:
             dict.fromkeys(self.diagnostics), key=lambda d: (d.file, d.line, d.column, d.message)
         )
         ok = guidance is not None and not any(d.severity == "error" for d in self.diagnostics)
-        return LoadResult(self.folder, guidance if ok else None, self.diagnostics, self.reading)
+        return LoadResult(
+            self.folder, guidance if ok else None, self.diagnostics, self.reading, self.readings
+        )
 
     def semantic_check(self) -> Guidance | None:
         from ..decision_checks import check_decisions
+        from ..localisation.checks import check_localisation
         from ..models import (
             ConflictsFile,
             GuidelineFile,
@@ -193,29 +200,37 @@ class Checker:
         review.check_reading(self, meta)
         review.check_claims(self)
 
-        if any(d.severity == "error" for d in self.diagnostics):
+        parts: dict[str, Any] = {
+            "metadata": meta,
+            "questions": tuple(qfile.questions),
+            "red_flags": tuple(red_flags),
+            "thermal_rules": tuple(thermal.rules),
+            "relief": tuple(relief),
+            "prevention": tuple(prevention),
+            "hazards": tuple(hazards),
+            "conflicts": tuple(conflicts),
+        }
+        localisation, self.readings = check_localisation(
+            self, self.folder, self.docs, parts, guidance_root() / DEFAULT_GUIDELINE, self.review_dates
+        )
+        if any(d.severity == "error" for d in self.diagnostics) or localisation is None:
             return None
         data = {name: doc.data for name, doc in self.docs.items()}
-        digest = content_digest(data)
-        return Guidance(
+        source = Guidance(
             folder=self.folder,
-            metadata=meta,
-            questions=tuple(qfile.questions),
-            red_flags=tuple(red_flags),
             hit_policy=thermal.hit_policy,
-            thermal_rules=tuple(thermal.rules),
-            relief=tuple(relief),
-            prevention=tuple(prevention),
             sources={s.id: s for s in sources},
             invariants=tuple(invariants),
-            hazards=tuple(hazards),
-            conflicts=tuple(conflicts),
             ask_order=tuple(qfile.ask_order),
             conditions=resolved,
             source_conditions=parsed,
             data=data,
-            digest=digest,
+            digest=content_digest(data),
+            localisation=localisation,
+            **parts,
         )
+        # The content as written holds placeholders; every caller gets its default locale.
+        return source.localized(localisation.default_locale)
 
     # -- helpers for the checks ----------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..hints import closest
+from ..localisation.checks import LOCALE_FILES
 from ..models import FILES, SCHEMA_NAMES
 from ..yamlsource import SourceError, YamlDocument, read_yaml
 
@@ -26,7 +27,7 @@ def read_files(ctx: Checker) -> None:
     except OSError as exc:
         ctx.at_file("", f"cannot list the folder: {exc.strerror}", code="io")
         return
-    unknown = sorted(present - FILES.keys())
+    unknown = sorted(present - FILES.keys() - set(LOCALE_FILES))
     # A misspelt file name is one mistake: reported once, as the unknown file
     # with the name it was meant to have, not also as that file missing.
     meant = {name: closest(name, FILES) for name in unknown}

@@ -88,9 +88,9 @@ def check_claims(ctx: Checker) -> None:
 _PATIENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "questions.yaml": ("questions", ("text", "help")),
     "red_flags.yaml": ("red_flags", ("title", "advice")),
-    "thermal.yaml": ("rules", ("title", "instructions")),
-    "relief.yaml": ("steps", ("title", "text")),
-    "prevention.yaml": ("steps", ("title", "text")),
+    "thermal.yaml": ("rules", ("title", "instructions", "for_whom")),
+    "relief.yaml": ("steps", ("title", "text", "for_whom")),
+    "prevention.yaml": ("steps", ("title", "text", "for_whom")),
 }
 
 
@@ -105,5 +105,7 @@ def patient_texts(docs: Mapping[str, YamlDocument]) -> Iterable[tuple[str, tuple
                 yield fname, (key, i, "cautions", j, "text"), c["text"]
             for j, h in enumerate(item.get("how_to") or []):
                 yield fname, (key, i, "how_to", j), h
+            for j, ch in enumerate(item.get("choices") or []):
+                yield fname, (key, i, "choices", j, "label"), ch["label"]
     meta = docs["guideline.yaml"].data["guideline"]
     yield "guideline.yaml", ("guideline", "disclaimer"), meta["disclaimer"]

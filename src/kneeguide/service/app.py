@@ -31,7 +31,7 @@ from starlette.routing import Route
 from ..engine import AnswerProblem, AnswersError
 from . import cds_hooks, openapi
 from .operations import Operations
-from .problems import LOCALES, Problem, answers_problem, check_query, read_json
+from .problems import Problem, answers_problem, check_query, read_json
 
 if TYPE_CHECKING:
     from ..adaptive import Interview
@@ -52,17 +52,20 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
     g = guidance
     g.engine  # compile the rules now, not on the first request  # noqa: B018
     document = openapi.document(g)
+    locales = g.locales
+    for locale in locales:  # build every locale now, not on the first request
+        g.localized(locale).engine  # noqa: B018
 
     def answers_endpoint(call: Callable[[Guidance, dict[str, object]], Assessment | Interview]) -> Endpoint:
         """An endpoint that reads an answer set, calls ``call`` and answers with the model's JSON."""
 
         async def endpoint(request: Request) -> Response:
-            check_query(request)
+            locale = check_query(request, locales=locales)
             answers = await read_json(request, max_body)
             if not isinstance(answers, dict):
                 raise answers_problem(_not_an_object(answers))
             try:
-                result = call(g, answers)
+                result = call(g.localized(locale), answers)
             except AnswersError as exc:
                 raise answers_problem(exc.problems) from None
             # ``json.dumps(result.model_dump(mode="json"))``, joined from parts encoded ahead.
@@ -72,18 +75,18 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
 
     def fixed(content: Callable[[str], Any]) -> Endpoint:
         """An endpoint that answers the same JSON every time for a locale (built here, once)."""
-        bodies = {locale: JSONResponse(content(locale)).body for locale in LOCALES}
+        bodies = {locale: JSONResponse(content(locale)).body for locale in locales}
 
         async def endpoint(request: Request) -> Response:
-            return Response(bodies[check_query(request)], media_type="application/json")
+            return Response(bodies[check_query(request, locales=locales)], media_type="application/json")
 
         return endpoint
 
     routes = [
-        Route("/questions", fixed(lambda locale: questions(g, locale)), methods=["GET"]),
+        Route("/questions", fixed(lambda locale: questions(g.localized(locale), locale)), methods=["GET"]),
         Route("/assess", answers_endpoint(lambda g, a: g.assess(a)), methods=["POST"]),
         Route("/interview", answers_endpoint(lambda g, a: g.interview(a)), methods=["POST"]),
-        Route("/guidance", fixed(lambda locale: guidance_info(g)), methods=["GET"]),
+        Route("/guidance", fixed(lambda locale: guidance_info(g.localized(locale))), methods=["GET"]),
         Route("/healthz", fixed(lambda locale: {"status": "ok", "guidance": _ref(g)}), methods=["GET"]),
         Route("/openapi.json", fixed(lambda locale: document), methods=["GET"]),
         *cds_hooks.routes(g, max_body),
@@ -152,7 +155,8 @@ def _ref(g: Guidance) -> dict[str, str]:
 
 def _not_an_object(value: object) -> list[AnswerProblem]:
     kind = "a list" if isinstance(value, list) else "null" if value is None else type(value).__name__
-    return [AnswerProblem(field="(answers)", message=f"expected an object keyed by question id, got {kind}")]
+    message = f"expected an object keyed by question id, got {kind}"
+    return [AnswerProblem(field="(answers)", message=message, code="not_an_object", params={"type": kind})]
 
 
 async def _problem(request: Request, exc: Exception) -> Response:

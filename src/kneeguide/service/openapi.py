@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..schemas import answers_schema, assessment_schema
 from .operations import DIGEST_HEADER, REQUEST_ID_HEADER
-from .problems import LOCALES, PROBLEM_MEDIA_TYPE
+from .problems import PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:
     from ..guidance import Guidance
@@ -70,7 +70,15 @@ _PROBLEM: Json = {
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
-                "properties": {"field": _STRING, "message": _STRING},
+                "properties": {
+                    "field": _STRING,
+                    "message": _STRING,
+                    "code": {
+                        "type": "string",
+                        "description": "Answers only: a stable code, e.g. out_of_range.",
+                    },
+                    "params": {"type": "object", "description": "Answers only: the code's values."},
+                },
                 "additionalProperties": False,
             },
         },
@@ -327,7 +335,7 @@ def document(g: Guidance) -> Json:
                     "in": "query",
                     "required": False,
                     "description": "BCP 47 language tag of the texts",
-                    "schema": {"type": "string", "enum": list(LOCALES), "default": LOCALES[0]},
+                    "schema": {"type": "string", "enum": list(g.locales), "default": g.locales[0]},
                 }
             },
             "headers": {

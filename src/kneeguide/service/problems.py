@@ -37,8 +37,9 @@ __all__ = [
 PROBLEM_BASE = "https://kneeguide.example.org/problems/"
 """Problem ``type`` URIs are this plus a slug (listed in docs/service.md)."""
 
-LOCALES = ("en-GB",)
-"""The locales the content is written in; the first is the default."""
+LOCALES = ("en-GB", "en-US", "es-US")
+"""The locales the packaged content ships (``Guidance.locales``); the first is the default.
+A service over another folder accepts that folder's locales instead (``check_query``)."""
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -84,18 +85,22 @@ class Problem(Exception):
 
 def answers_problem(problems: Iterable[AnswerProblem], what: str = "answers") -> Problem:
     """422 for answers that ``assess`` (or reading a QuestionnaireResponse) refused."""
-    errors = [(p.field, p.message) for p in problems]
-    return Problem(
+    problems = list(problems)
+    refused = Problem(
         422,
         "invalid-answers",
         "The answers were refused",
-        f"{len(errors)} problem(s) with the {what}; nothing was assessed.",
-        errors,
+        f"{len(problems)} problem(s) with the {what}; nothing was assessed.",
     )
+    # Each error carries the stable code and params too, for apps that speak other languages.
+    refused.errors = [p.model_dump(mode="json") for p in problems]
+    return refused
 
 
-def check_query(request: Request, allowed: Collection[str] = ("locale",)) -> str:
-    """The request's locale; refuse unknown, repeated or unsupported query parameters."""
+def check_query(
+    request: Request, allowed: Collection[str] = ("locale",), locales: tuple[str, ...] = LOCALES
+) -> str:
+    """The request's locale, one of ``locales``; refuse unknown, repeated or unsupported parameters."""
     errors = []
     for name in sorted(set(request.query_params)):
         values = request.query_params.getlist(name)
@@ -103,11 +108,11 @@ def check_query(request: Request, allowed: Collection[str] = ("locale",)) -> str
             errors.append((name, f"unknown query parameter (allowed: {', '.join(sorted(allowed))})"))
         elif len(values) > 1:
             errors.append((name, "given more than once"))
-    locale = request.query_params.get("locale", LOCALES[0])
+    locale = request.query_params.get("locale", locales[0])
     if "locale" in allowed and len(request.query_params.getlist("locale")) <= 1:
-        known = {tag.lower(): tag for tag in LOCALES}
+        known = {tag.lower(): tag for tag in locales}
         if locale.lower() not in known:
-            errors.append(("locale", f"unsupported locale {locale!r} (supported: {', '.join(LOCALES)})"))
+            errors.append(("locale", f"unsupported locale {locale!r} (supported: {', '.join(locales)})"))
         else:
             locale = known[locale.lower()]
     if errors:
