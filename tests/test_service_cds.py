@@ -157,6 +157,14 @@ def test_bad_requests_name_every_field(client: TestClient) -> None:
         "fhirServer",
         "user",
     }
+    named_messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert named_messages["hookInstance"].startswith("missing")
+    body = {"hook": "patient-view", "hookInstance": 5, "context": {"patientId": ""}}
+    errors = {e["field"]: e["message"] for e in client.post(URL, json=body).json()["errors"]}
+    assert errors == {
+        "hookInstance": "expected a string (a UUID), got 5",
+        "context.patientId": "expected the patient's FHIR id, got ''",
+    }
 
 
 def test_a_bad_response_is_refused_naming_its_fields(client: TestClient, guidance: Guidance) -> None:

@@ -159,7 +159,8 @@ class _Service:
             "missing: the service needs it, or a FHIR server it may search",
         )
         if server is None or auth is None:
-            raise _precondition([missing, ("fhirServer", "missing, or given without fhirAuthorization")])
+            why = "missing" if server is None else "given without fhirAuthorization, so it cannot be searched"
+            raise _precondition([missing, ("fhirServer", why)])
         refusal = self.servers.refusal(server)
         if refusal is not None:
             raise _precondition([("fhirServer", refusal), missing])
@@ -278,13 +279,13 @@ def _checked(body: object) -> dict[str, Any]:
     if body.get("hook") != HOOK:
         errors.append(("hook", f"this service answers {HOOK!r}, got {body.get('hook')!r}"))
     if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
-        errors.append(("hookInstance", "missing: expected a string (a UUID)"))
+        errors.append(("hookInstance", _wanted(body, "hookInstance", "a string (a UUID)")))
     context = body.get("context")
     if not isinstance(context, dict):
-        errors.append(("context", "missing: expected an object"))
+        errors.append(("context", _wanted(body, "context", "an object")))
     else:
         if not isinstance(context.get("patientId"), str) or not context["patientId"]:
-            errors.append(("context.patientId", "missing: expected the patient's FHIR id"))
+            errors.append(("context.patientId", _wanted(context, "patientId", "the patient's FHIR id")))
         errors += [
             (f"context.{k}", "expected a string")
             for k in ("userId", "encounterId")
@@ -303,7 +304,7 @@ def _checked(body: object) -> dict[str, Any]:
             errors.append(("fhirAuthorization", "expected an object"))
         else:
             if not isinstance(auth.get("access_token"), str) or not auth["access_token"]:
-                errors.append(("fhirAuthorization.access_token", "missing: expected a string"))
+                errors.append(("fhirAuthorization.access_token", _wanted(auth, "access_token", "a string")))
             if str(auth.get("token_type", "")).lower() != "bearer":
                 errors.append(("fhirAuthorization.token_type", "expected 'Bearer'"))
         if server is None:
@@ -311,6 +312,11 @@ def _checked(body: object) -> dict[str, Any]:
     if errors:
         raise _bad(errors)
     return body
+
+
+def _wanted(where: Mapping[str, Any], key: str, what: str) -> str:
+    """The message for a member that is missing, or present with the wrong type or empty."""
+    return f"missing: expected {what}" if key not in where else f"expected {what}, got {where[key]!r}"[:200]
 
 
 def _precondition(errors: list[tuple[str, str]]) -> Problem:
