@@ -112,9 +112,14 @@ def app_from_environment() -> Starlette:
 
 
 def questions(g: Guidance, locale: str) -> dict[str, Any]:
-    """``GET /questions``: every question as an app shows it, in the content's order."""
+    """``GET /questions``: every question as an app shows it, in the content's ask order.
+
+    That is the order an interview asks them (``ask_order``, warning signs
+    first), so a form that shows them all asks the urgent ones first too.
+    """
+    by_id = {q.id: q for q in g.questions}
     items = []
-    for q in g.questions:
+    for q in (by_id[qid] for qid in g.ask_order):
         item: dict[str, Any] = {
             "id": q.id,
             "type": q.type,
