@@ -1,4 +1,5 @@
-"""What the service tests share: QuestionnaireResponses, CDS Hooks requests, a real server process.
+"""What the service tests share: QuestionnaireResponses, CDS Hooks requests, a real server process,
+and a FHIR server stub on a loopback port that records every request it gets.
 
 QuestionnaireResponses are built from the exported FHIR Bundle's
 Questionnaire (its item types and answer codings), the way a FHIR form
@@ -13,10 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -117,16 +120,20 @@ class Server:
 
 
 @contextmanager
-def serving(tmp: Path, *args: str) -> Iterator[Server]:
-    """``kneeguide serve`` as a real process on a free loopback port, until the block ends."""
+def serving(tmp: Path, *args: str, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """``kneeguide serve`` as a real process on a free loopback port, until the block ends.
+
+    ``env`` adds to the environment; without it, no ``KNEEGUIDE_FHIR_SERVERS`` is inherited.
+    """
     port = free_port()
     log = tmp / f"serve-{port}.log"
+    base = {k: v for k, v in os.environ.items() if k != "KNEEGUIDE_FHIR_SERVERS"}
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [str(KNEEGUIDE), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**base, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
@@ -147,3 +154,62 @@ def serving(tmp: Path, *args: str) -> Iterator[Server]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+TOKEN = "secret-token"
+"""The bearer token the FHIR stub wants."""
+
+
+@dataclass
+class FhirStub:
+    """A FHIR search on a loopback port: wants ``TOKEN``, answers ``bundle``, records each request."""
+
+    bundle: dict[str, Any]
+    status: int = 200
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/fhir"
+
+    def auth(self, token: str = TOKEN) -> dict[str, Any]:
+        """A CDS Hooks ``fhirAuthorization`` for this stub."""
+        return {"access_token": token, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read"}
+
+
+@contextmanager
+def fhir_stub(bundle: dict[str, Any]) -> Iterator[FhirStub]:
+    """A ``FhirStub`` serving until the block ends."""
+    stub = FhirStub(bundle)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            authorization = self.headers.get("Authorization")
+            stub.seen.append(
+                {"path": self.path, "authorization": authorization, "host": self.headers["Host"]}
+            )
+            if authorization != f"Bearer {TOKEN}":
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = json.dumps(stub.bundle).encode()
+            self.send_response(stub.status)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stub.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()

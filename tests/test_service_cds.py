@@ -8,10 +8,8 @@ The FHIR server is a real HTTP server on a loopback port.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
@@ -21,7 +19,17 @@ from starlette.testclient import TestClient
 from kneeguide.guidance import Guidance
 from kneeguide.responses import questionnaire_url
 from kneeguide.service.app import create_app
-from service_support import HERE, cds_request, cds_validator, response_for, searchset
+from kneeguide.service.fhir_access import FhirServers
+from service_support import (
+    HERE,
+    TOKEN,
+    FhirStub,
+    cds_request,
+    cds_validator,
+    fhir_stub,
+    response_for,
+    searchset,
+)
 from test_vignettes import BASELINE, VIGNETTES
 
 URL = "/cds-services/knee-muscle-spasm"
@@ -110,8 +118,18 @@ def test_the_latest_finished_response_is_used(client: TestClient, guidance: Guid
 )
 def test_no_response_means_no_cards_not_an_error(prefetch: Any, client: TestClient) -> None:
     assert cards(client, cds_request(prefetch)) == []
-    assert cards(client, cds_request()) == []
     assert cards(client, {**cds_request(), "prefetch": {"questionnaireResponse": None}}) == []
+
+
+@pytest.mark.parametrize("prefetch", [None, {}, {"patient": {"resourceType": "Patient"}}], ids=str)
+def test_no_prefetch_and_no_fhir_server_is_412_not_an_empty_answer(prefetch: Any, client: TestClient) -> None:
+    """CDS Hooks 2.0: a service that cannot obtain its data answers 412 Precondition Failed."""
+    body = {**cds_request(), **({} if prefetch is None else {"prefetch": prefetch})}
+    response = client.post(URL, json=body)
+    assert response.status_code == 412
+    assert response.headers["content-type"] == "application/problem+json"
+    named = {e["field"] for e in response.json()["errors"]}
+    assert named == {"prefetch.questionnaireResponse", "fhirServer"}
 
 
 def test_cards_are_deterministic(client: TestClient, guidance: Guidance) -> None:
@@ -139,6 +157,14 @@ def test_bad_requests_name_every_field(client: TestClient) -> None:
         "fhirServer",
         "user",
     }
+    named_messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert named_messages["hookInstance"].startswith("missing")
+    body = {"hook": "patient-view", "hookInstance": 5, "context": {"patientId": ""}}
+    errors = {e["field"]: e["message"] for e in client.post(URL, json=body).json()["errors"]}
+    assert errors == {
+        "hookInstance": "expected a string (a UUID), got 5",
+        "context.patientId": "expected the patient's FHIR id, got ''",
+    }
 
 
 def test_a_bad_response_is_refused_naming_its_fields(client: TestClient, guidance: Guidance) -> None:
@@ -159,77 +185,48 @@ def test_unknown_service(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-# --- reading from the EHR's FHIR server ------------------------------------------------
-
-
-class FhirServer(BaseHTTPRequestHandler):
-    """A FHIR search endpoint that wants one bearer token and records what it was asked."""
-
-    bundle: ClassVar[dict[str, Any]] = {}
-    seen: ClassVar[list[dict[str, Any]]] = []
-    status = 200
-
-    def do_GET(self) -> None:
-        FhirServer.seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
-        if self.headers.get("Authorization") != "Bearer secret-token":
-            self.send_response(401)
-            self.end_headers()
-            return
-        body = json.dumps(FhirServer.bundle).encode()
-        self.send_response(FhirServer.status)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+# --- reading from the EHR's FHIR server (allow-list: test_service_fhir_access.py) ----
 
 
 @pytest.fixture
-def fhir_server(guidance: Guidance) -> Iterator[str]:
-    FhirServer.bundle = searchset(response_for(EMERGENCY, guidance))
-    FhirServer.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FhirServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    finally:
-        server.shutdown()
-        server.server_close()
+def fhir_server(guidance: Guidance) -> Iterator[tuple[FhirStub, TestClient]]:
+    """The FHIR stub, and a service allowed to search it."""
+    with fhir_stub(searchset(response_for(EMERGENCY, guidance))) as stub:
+        yield stub, TestClient(create_app(guidance, fhir_servers=FhirServers([stub.base])))
 
 
 def test_without_prefetch_the_response_is_read_from_the_fhir_server(
-    fhir_server: str, client: TestClient, guidance: Guidance
+    fhir_server: tuple[FhirStub, TestClient], guidance: Guidance
 ) -> None:
-    auth = {
-        "access_token": "secret-token",
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-    }
-    (card,) = cards(client, cds_request(fhirServer=fhir_server, fhirAuthorization=auth))
+    stub, client = fhir_server
+    (card,) = cards(client, cds_request(fhirServer=stub.base, fhirAuthorization=stub.auth()))
     assert card["indicator"] == "critical"
-    (asked,) = FhirServer.seen
-    assert asked["authorization"] == "Bearer secret-token"
+    (asked,) = stub.seen
+    assert asked["authorization"] == f"Bearer {TOKEN}"
     url = urlsplit(asked["path"])
     assert url.path == "/fhir/QuestionnaireResponse"
     assert parse_qs(url.query)["patient"] == ["p-1"]
     assert parse_qs(url.query)["questionnaire"] == [questionnaire_url(guidance)]
 
 
-def test_a_failing_fhir_server_is_a_502_problem(fhir_server: str, client: TestClient) -> None:
-    auth = {"access_token": "wrong", "token_type": "Bearer"}
-    response = client.post(URL, json=cds_request(fhirServer=fhir_server, fhirAuthorization=auth))
+def test_a_failing_fhir_server_is_a_502_problem(fhir_server: tuple[FhirStub, TestClient]) -> None:
+    stub, client = fhir_server
+    response = client.post(URL, json=cds_request(fhirServer=stub.base, fhirAuthorization=stub.auth("wrong")))
     assert response.status_code == 502
     assert "401" in response.json()["detail"]
+    stub.status = 302
+    response = client.post(URL, json=cds_request(fhirServer=stub.base, fhirAuthorization=stub.auth()))
+    assert response.status_code == 502 and "302" in response.json()["detail"]
+    assert len(stub.seen) == 2
 
 
-def test_prefetch_wins_over_the_fhir_server(fhir_server: str, client: TestClient, guidance: Guidance) -> None:
-    auth = {"access_token": "secret-token", "token_type": "Bearer"}
-    body = cds_request(
-        searchset(response_for(BASELINE, guidance)), fhirServer=fhir_server, fhirAuthorization=auth
-    )
-    (card,) = cards(client, body)
-    assert card["indicator"] == "info" and FhirServer.seen == []
+def test_prefetch_wins_over_the_fhir_server(
+    fhir_server: tuple[FhirStub, TestClient], guidance: Guidance
+) -> None:
+    stub, client = fhir_server
+    for prefetch in (searchset(response_for(BASELINE, guidance)), None):
+        body = cds_request(fhirServer=stub.base, fhirAuthorization=stub.auth())
+        body["prefetch"] = {"questionnaireResponse": prefetch}
+        found = cards(client, body)
+        assert (found[0]["indicator"] if found else None) == ("info" if prefetch else None)
+    assert stub.seen == []

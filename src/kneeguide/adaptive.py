@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,7 +44,11 @@ __all__ = ["Interview", "InterviewChoice", "InterviewQuestion", "interview"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Every field is always dumped, defaults too: the published schemas say so by requiring them.
+    # The fields' docstrings describe them in the published schema.
+    model_config = ConfigDict(
+        frozen=True, json_schema_serialization_defaults_required=True, use_attribute_docstrings=True
+    )
 
 
 class InterviewChoice(_Out):
@@ -66,8 +70,25 @@ class InterviewQuestion(_Out):
     choices: tuple[InterviewChoice, ...] = ()
 
 
+def _settled_rules(schema: dict[str, Any]) -> None:
+    """What the published schema adds to the fields: only a settled interview holds an assessment.
+
+    And only an unsettled one has questions left to ask (``test_interview`` checks both).
+    """
+    assessment = dict(schema["properties"]["assessment"]["anyOf"][0])  # the reference, as pydantic names it
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"status": {"const": "needs_answers"}}},
+            "then": {"properties": {"assessment": {"type": "null"}, "next_questions": {"minItems": 1}}},
+            "else": {"properties": {"assessment": assessment, "next_questions": {"maxItems": 0}}},
+        }
+    ]
+
+
 class Interview(_Out):
     """Where an interview stands (contracts.md section 7)."""
+
+    model_config = ConfigDict(json_schema_extra=_settled_rules)
 
     guidance: GuidanceRef
     status: Literal["emergency", "complete", "needs_answers"]

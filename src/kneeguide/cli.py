@@ -231,6 +231,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="largest request body (default: 65536)",
     )
+    sv.add_argument(
+        "--fhir-server",
+        action="append",
+        metavar="URL",
+        help="a FHIR base URL that CDS Hooks calls may search (repeatable; default: "
+        "$KNEEGUIDE_FHIR_SERVERS, else none)",
+    )
     sv.set_defaults(run=_serve)
 
     s = sub.add_parser("schemas", help="write the JSON Schemas generated from the models")
@@ -556,14 +563,19 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.max_body < 1 or not 0 <= args.port <= 65535:
         raise UsageError("--workers and --max-body must be at least 1, and --port 0..65535")
     try:
+        from .service.fhir_access import ENV_FHIR_SERVERS, FhirServers
         from .service.server import run
     except ImportError as exc:
         raise UsageError(
             f"the service needs the serve extra ({exc}): pip install 'kneeguide[serve]'"
         ) from None
+    try:
+        servers = FhirServers.configured(args.fhir_server, os.environ.get(ENV_FHIR_SERVERS))
+    except ValueError as exc:
+        raise UsageError(f"--fhir-server or {ENV_FHIR_SERVERS}: {exc}") from None
     guidance = _guidance_for_use(args.guidance)
     try:
-        run(guidance, args.guidance, args.host, args.port, args.workers, args.max_body)
+        run(guidance, args.guidance, args.host, args.port, args.workers, args.max_body, servers)
     except SystemExit as exc:  # uvicorn exits when it cannot start, after logging why
         if exc.code:
             raise UsageError(

@@ -43,7 +43,8 @@ Urgency = Literal["self_care", "soon", "urgent", "emergency"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Every field is always dumped, defaults too: the published schemas say so by requiring them.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class GuidanceRef(_Out):

@@ -6,10 +6,10 @@ by hand: ``kneeguide schemas --write schemas`` regenerates them, and a test
 fails when the committed copies drift from the models.
 
 The schemas of the service's API live in ``schemas/api/``: the answer set
-(generated from the question set of the packaged guidance, since the
-questions are data) and the assessment (from its pydantic model).  The
-service's OpenAPI document embeds the same schemas, generated from the
-guidance it serves.
+and the partial answer set the interview takes (generated from the question
+set of the packaged guidance, since the questions are data), the assessment
+and the interview (from their pydantic models).  The service's OpenAPI
+document embeds the same schemas, generated from the guidance it serves.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from .models import FILES, SCHEMA_NAMES
 if TYPE_CHECKING:
     from .guidance import Guidance
 
-__all__ = ["answers_schema", "api_schemas", "assessment_schema", "generate", "generate_api", "write"]
+__all__ = [
+    "answers_schema",
+    "api_schemas",
+    "assessment_schema",
+    "generate",
+    "generate_api",
+    "interview_schema",
+    "write",
+]
 
 SCHEMA_BASE = "https://kneeguide.example.org/schemas/"
 
@@ -48,12 +56,13 @@ def generate() -> dict[str, str]:
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def answers_schema(guidance: Guidance) -> dict[str, Any]:
+def answers_schema(guidance: Guidance, *, partial: bool = False) -> dict[str, Any]:
     """The answer set that ``assess`` accepts, from the question set: types, ranges, choices.
 
     Every question is a property; the required ones are ``required``; no
     other property is allowed.  Like ``assess`` it allows no coercion: a
-    boolean is ``true`` or ``false``, never ``"yes"``.
+    boolean is ``true`` or ``false``, never ``"yes"``.  ``partial`` is the
+    answer set ``interview`` accepts: the same properties, none required.
     """
     properties: dict[str, Any] = {}
     for q in guidance.questions:
@@ -70,15 +79,16 @@ def answers_schema(guidance: Guidance) -> dict[str, Any]:
             prop["type"] = "string"
             prop["enum"] = [c.code for c in q.choices or ()]
         properties[q.id] = prop
+    which = "A partial answer set (any questions answered so far)" if partial else "An answer set"
     return {
         "$schema": _DRAFT,
-        "$id": SCHEMA_BASE + "api/answers.schema.json",
-        "title": "Answers",
-        "description": f"An answer set for {guidance.id} {guidance.version}, keyed by question id. "
+        "$id": SCHEMA_BASE + ("api/partial-answers.schema.json" if partial else "api/answers.schema.json"),
+        "title": "PartialAnswers" if partial else "Answers",
+        "description": f"{which} for {guidance.id} {guidance.version}, keyed by question id. "
         "Generated from the question set.",
         "type": "object",
         "properties": properties,
-        "required": [q.id for q in guidance.questions if q.required],
+        "required": [] if partial else [q.id for q in guidance.questions if q.required],
         "additionalProperties": False,
     }
 
@@ -94,11 +104,28 @@ def assessment_schema() -> dict[str, Any]:
     }
 
 
+def interview_schema() -> dict[str, Any]:
+    """The interview object that ``interview`` returns, from its pydantic model.
+
+    Self-contained: the assessment it may hold is described in its ``$defs``
+    exactly as in ``assessment.schema.json``, so either file validates alone.
+    """
+    from .adaptive import Interview
+
+    return {
+        "$schema": _DRAFT,
+        "$id": SCHEMA_BASE + "api/interview.schema.json",
+        **Interview.model_json_schema(mode="serialization"),
+    }
+
+
 def api_schemas(guidance: Guidance) -> dict[str, dict[str, Any]]:
     """The API schemas for ``guidance``, keyed by their path under ``schemas/``."""
     return {
         "api/answers.schema.json": answers_schema(guidance),
+        "api/partial-answers.schema.json": answers_schema(guidance, partial=True),
         "api/assessment.schema.json": assessment_schema(),
+        "api/interview.schema.json": interview_schema(),
     }
 
 

@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from ..engine import AnswerProblem, AnswersError
 from . import cds_hooks, openapi
+from .fhir_access import ENV_FHIR_SERVERS, FhirServers
 from .operations import Operations
 from .problems import Problem, answers_problem, check_query, read_json
 
@@ -47,8 +48,13 @@ ENV_MAX_BODY = "KNEEGUIDE_SERVE_MAX_BODY"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlette:
-    """The service for ``guidance``, refusing request bodies over ``max_body`` bytes."""
+def create_app(
+    guidance: Guidance, max_body: int = DEFAULT_MAX_BODY, fhir_servers: FhirServers | None = None
+) -> Starlette:
+    """The service for ``guidance``, refusing request bodies over ``max_body`` bytes.
+
+    CDS Hooks calls may search only the ``fhir_servers`` allowed: none unless given.
+    """
     g = guidance
     g.engine  # compile the rules now, not on the first request  # noqa: B018
     document = openapi.document(g)
@@ -89,7 +95,7 @@ def create_app(guidance: Guidance, max_body: int = DEFAULT_MAX_BODY) -> Starlett
         Route("/guidance", fixed(lambda locale: guidance_info(g.localized(locale))), methods=["GET"]),
         Route("/healthz", fixed(lambda locale: {"status": "ok", "guidance": _ref(g)}), methods=["GET"]),
         Route("/openapi.json", fixed(lambda locale: document), methods=["GET"]),
-        *cds_hooks.routes(g, max_body),
+        *cds_hooks.routes(g, max_body, fhir_servers or FhirServers()),
     ]
     return Starlette(
         routes=routes,
@@ -104,13 +110,19 @@ def app_from_environment() -> Starlette:
 
     folder = os.environ.get(ENV_GUIDANCE)
     guidance = kneeguide.load(Path(folder) if folder else None)
-    return create_app(guidance, int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY)))
+    servers = FhirServers.configured(None, os.environ.get(ENV_FHIR_SERVERS))
+    return create_app(guidance, int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY)), servers)
 
 
 def questions(g: Guidance, locale: str) -> dict[str, Any]:
-    """``GET /questions``: every question as an app shows it, in the content's order."""
+    """``GET /questions``: every question as an app shows it, in the content's ask order.
+
+    That is the order an interview asks them (``ask_order``, warning signs
+    first), so a form that shows them all asks the urgent ones first too.
+    """
+    by_id = {q.id: q for q in g.questions}
     items = []
-    for q in g.questions:
+    for q in (by_id[qid] for qid in g.ask_order):
         item: dict[str, Any] = {
             "id": q.id,
             "type": q.type,

@@ -4,12 +4,15 @@ Discovery (``GET /cds-services``) offers one service per guidance, with a
 prefetch template that asks the EHR for the patient's latest completed
 QuestionnaireResponse to the guidance's exported Questionnaire.  A call
 (``POST /cds-services/{id}``) reads that response from ``prefetch``; when the
-EHR sent no prefetch but gave its FHIR server and a bearer token, the same
-search is made against the server.  The answers are assessed and returned as
-one card for clinicians: the urgency as the card's indicator, the clinician
-notes of the red flags that fired, links to the sources, and a suggestion to
-record the plan as a draft CarePlan.  No response to assess is not an error:
-the answer is ``{"cards": []}``.
+EHR left the prefetch out but gave its FHIR server and a bearer token, the
+same search is made against the server, if it is one the service may call
+(``fhir_access``); if not, the answer is 412, as CDS Hooks 2.0 asks of a
+service that cannot obtain its data.  The answers are assessed and returned
+as one card for clinicians: the urgency as the card's indicator, the
+clinician notes of the red flags that fired, links to the sources, and a
+suggestion to record the plan as a draft CarePlan.  No response to assess
+(a prefetch of ``null`` or an empty search) is not an error: the answer is
+``{"cards": []}``.
 
 Card ids are derived from the request's ``hookInstance`` and the guidance
 digest, so the same call always gives the same bytes.
@@ -18,7 +21,6 @@ digest, so the same call always gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,7 @@ from starlette.routing import Route
 
 from ..engine import AnswersError
 from ..responses import answers_from_response, questionnaire_url
+from .fhir_access import FhirServers, fhir_get, url_problem
 from .problems import Problem, answers_problem, check_query, read_json
 
 if TYPE_CHECKING:
@@ -61,13 +64,11 @@ REQUEST_FIELDS = (
     "prefetch",
     "extension",
 )
-FHIR_TIMEOUT_S = 5.0
-FHIR_MAX_BYTES = 1024 * 1024
 
 
-def routes(g: Guidance, max_body: int) -> list[Route]:
-    """The discovery and service routes for ``g``."""
-    service = _Service(g)
+def routes(g: Guidance, max_body: int, servers: FhirServers) -> list[Route]:
+    """The discovery and service routes for ``g``, calling only the FHIR ``servers`` allowed."""
+    service = _Service(g, servers)
     listing = JSONResponse(discovery(g, service.template)).body
 
     async def discover(request: Request) -> Response:
@@ -115,10 +116,11 @@ def discovery(g: Guidance, template: str) -> dict[str, Any]:
 class _Service:
     """One guidance's CDS service: what is computed once, and a call."""
 
-    def __init__(self, g: Guidance) -> None:
+    def __init__(self, g: Guidance, servers: FhirServers) -> None:
         from kneeguide_exporters.fhir import build_bundle
 
         self.g = g
+        self.servers = servers
         self.questionnaire = questionnaire_url(g)
         self.template = (
             f"QuestionnaireResponse?patient={{{{context.patientId}}}}&questionnaire={self.questionnaire}"
@@ -134,14 +136,8 @@ class _Service:
     async def call(self, body: object) -> dict[str, Any]:
         request = _checked(body)
         prefetch = request.get("prefetch") or {}
-        found = prefetch.get(PREFETCH_KEY)
-        if found is None and "fhirServer" in request and "fhirAuthorization" in request:
-            query = self.template.replace(
-                "{{context.patientId}}", quote(request["context"]["patientId"], safe="")
-            )
-            found = await _fhir_get(
-                request["fhirServer"], request["fhirAuthorization"]["access_token"], query
-            )
+        # A key given as null is the EHR saying it has no such data; a key left out, that it did not look.
+        found = prefetch[PREFETCH_KEY] if PREFETCH_KEY in prefetch else await self.search(request)
         response = self.latest(found)
         if response is None:
             return {"cards": []}
@@ -150,6 +146,28 @@ class _Service:
         except AnswersError as exc:
             raise answers_problem(exc.problems, "latest QuestionnaireResponse") from None
         return {"cards": [self.card(request, response, assessment)]}
+
+    async def search(self, request: Mapping[str, Any]) -> object:
+        """The search the prefetch would have held, made against the request's FHIR server.
+
+        CDS Hooks 2.0: a service that cannot obtain the data it needs, from
+        the prefetch or the FHIR server, answers 412 Precondition Failed.
+        """
+        server, auth = request.get("fhirServer"), request.get("fhirAuthorization")
+        missing = (
+            f"prefetch.{PREFETCH_KEY}",
+            "missing: the service needs it, or a FHIR server it may search",
+        )
+        if server is None or auth is None:
+            why = "missing" if server is None else "given without fhirAuthorization, so it cannot be searched"
+            raise _precondition([missing, ("fhirServer", why)])
+        refusal = self.servers.refusal(server)
+        if refusal is not None:
+            raise _precondition([("fhirServer", refusal), missing])
+        query = self.template.replace(
+            "{{context.patientId}}", quote(request["context"]["patientId"], safe="")
+        )
+        return await fhir_get(server, auth["access_token"], query)
 
     def latest(self, found: object) -> Mapping[str, Any] | None:
         """The latest finished response to our Questionnaire in a prefetch or search result."""
@@ -261,13 +279,13 @@ def _checked(body: object) -> dict[str, Any]:
     if body.get("hook") != HOOK:
         errors.append(("hook", f"this service answers {HOOK!r}, got {body.get('hook')!r}"))
     if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
-        errors.append(("hookInstance", "missing: expected a string (a UUID)"))
+        errors.append(("hookInstance", _wanted(body, "hookInstance", "a string (a UUID)")))
     context = body.get("context")
     if not isinstance(context, dict):
-        errors.append(("context", "missing: expected an object"))
+        errors.append(("context", _wanted(body, "context", "an object")))
     else:
         if not isinstance(context.get("patientId"), str) or not context["patientId"]:
-            errors.append(("context.patientId", "missing: expected the patient's FHIR id"))
+            errors.append(("context.patientId", _wanted(context, "patientId", "the patient's FHIR id")))
         errors += [
             (f"context.{k}", "expected a string")
             for k in ("userId", "encounterId")
@@ -276,15 +294,17 @@ def _checked(body: object) -> dict[str, Any]:
     if "prefetch" in body and not isinstance(body["prefetch"], dict | None):
         errors.append(("prefetch", "expected an object"))
     server = body.get("fhirServer")
-    if server is not None and (not isinstance(server, str) or not server.startswith(("https://", "http://"))):
-        errors.append(("fhirServer", "expected an http or https URL"))
+    if server is not None:
+        problem = url_problem(server) if isinstance(server, str) else "expected an http or https URL"
+        if problem is not None:
+            errors.append(("fhirServer", problem))
     auth = body.get("fhirAuthorization")
     if auth is not None:
         if not isinstance(auth, dict):
             errors.append(("fhirAuthorization", "expected an object"))
         else:
             if not isinstance(auth.get("access_token"), str) or not auth["access_token"]:
-                errors.append(("fhirAuthorization.access_token", "missing: expected a string"))
+                errors.append(("fhirAuthorization.access_token", _wanted(auth, "access_token", "a string")))
             if str(auth.get("token_type", "")).lower() != "bearer":
                 errors.append(("fhirAuthorization.token_type", "expected 'Bearer'"))
         if server is None:
@@ -294,42 +314,26 @@ def _checked(body: object) -> dict[str, Any]:
     return body
 
 
+def _wanted(where: Mapping[str, Any], key: str, what: str) -> str:
+    """The message for a member that is missing, or present with the wrong type or empty."""
+    return f"missing: expected {what}" if key not in where else f"expected {what}, got {where[key]!r}"[:200]
+
+
+def _precondition(errors: list[tuple[str, str]]) -> Problem:
+    return Problem(
+        412,
+        "prefetch-required",
+        "Prefetch required",
+        f"The request has no prefetch.{PREFETCH_KEY}, and the service may not search a FHIR server "
+        "for it; nothing was assessed.",
+        errors,
+    )
+
+
 def _bad(errors: list[tuple[str, str]]) -> Problem:
     return Problem(
         400, "invalid-request", "Bad CDS Hooks request", "The CDS Hooks request was refused.", errors
     )
-
-
-async def _fhir_get(server: str, token: str, query: str) -> object:
-    """The search result from the EHR's FHIR server, read with the bearer token it gave."""
-    import httpx
-
-    url = f"{server.rstrip('/')}/{query}"
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    try:
-        async with (
-            httpx.AsyncClient(timeout=FHIR_TIMEOUT_S, follow_redirects=False) as client,
-            client.stream("GET", url, headers=headers) as reply,
-        ):
-            chunks, size = [], 0
-            async for chunk in reply.aiter_bytes():
-                size += len(chunk)
-                if size > FHIR_MAX_BYTES:
-                    raise _upstream(f"the FHIR server's answer is larger than {FHIR_MAX_BYTES} bytes")
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        raise _upstream(f"the FHIR server could not be read: {type(exc).__name__}") from None
-    if reply.status_code != 200:
-        raise _upstream(f"the FHIR server answered {reply.status_code} to the search")
-    try:
-        result: object = json.loads(b"".join(chunks))
-    except ValueError:
-        raise _upstream("the FHIR server's answer is not JSON") from None
-    return result
-
-
-def _upstream(message: str) -> Problem:
-    return Problem(502, "fhir-server", "FHIR server error", message, [("fhirServer", message)])
 
 
 def _authored(response: Mapping[str, Any]) -> dt.datetime:

@@ -1,12 +1,13 @@
 """The OpenAPI 3.1 description of the service, built from the guidance it serves.
 
-The answer set and the assessment are the published JSON Schemas
-(``schemas/api/``, from ``kneeguide.schemas``), generated here for the
-guidance actually loaded, so a service started with ``--guidance DIR``
-describes that folder's questions.  They are embedded under
-``components/schemas`` (the assessment's ``$defs`` become components of
-their own) so that tools need not fetch anything; each names its published
-``$id`` in ``externalDocs``.
+The answer set, the partial answer set, the assessment and the interview are
+the published JSON Schemas (``schemas/api/``, from ``kneeguide.schemas``),
+generated here for the guidance actually loaded, so a service started with
+``--guidance DIR`` describes that folder's questions.  They are embedded
+under ``components/schemas`` (their ``$defs`` become components of their
+own, shared where two schemas define the same part) so that tools need not
+fetch anything; each names its published ``$id`` in ``externalDocs``.  The
+service's own envelopes are in ``shapes``.
 """
 
 from __future__ import annotations
@@ -14,33 +15,63 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..schemas import answers_schema, assessment_schema
+from ..schemas import answers_schema, assessment_schema, interview_schema
 from .operations import DIGEST_HEADER, REQUEST_ID_HEADER
 from .problems import PROBLEM_MEDIA_TYPE
+from .shapes import COMPONENTS
 
 if TYPE_CHECKING:
     from ..guidance import Guidance
 
-__all__ = ["document"]
+__all__ = ["document", "published_components"]
 
 Json = dict[str, Any]
+
+FHIR_ACCESS = (
+    "Reads the patient's latest completed QuestionnaireResponse from prefetch. Without the "
+    "prefetch key, and with fhirServer and fhirAuthorization, the search is made against the "
+    "FHIR server only when the service was started with it on its allow-list "
+    "(--fhir-server or KNEEGUIDE_FHIR_SERVERS; none by default); otherwise the answer is "
+    "412 naming fhirServer, and nothing is contacted."
+)
 
 
 def _ref(name: str) -> Json:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def published_components(g: Guidance) -> Json:
+    """The published schemas for ``g`` as OpenAPI components, with their parts."""
+    components: Json = {}
+    for name, schema in (
+        ("Answers", answers_schema(g)),
+        ("PartialAnswers", answers_schema(g, partial=True)),
+        ("Assessment", assessment_schema()),
+        ("Interview", interview_schema()),
+    ):
+        _published(schema, components, name)
+    return components
+
+
 def _published(schema: Json, components: Json, name: str) -> None:
-    """Add a published schema as component ``name``, its ``$defs`` as components beside it."""
+    """Add a published schema as component ``name``, its ``$defs`` as components beside it.
+
+    A part two schemas share (the interview holds an assessment) becomes one
+    component; two different schemas under one name are a bug, refused here.
+    """
     schema = dict(schema)
     published = schema.pop("$id")
     schema.pop("$schema", None)
-    for def_name, sub in schema.pop("$defs", {}).items():
-        if def_name in components:
-            raise ValueError(f"two schemas would be the component {def_name!r}")
-        components[def_name] = _rebased(sub)
-    schema["externalDocs"] = {"description": "the published JSON Schema", "url": published}
-    components[name] = _rebased(schema)
+    parts = {def_name: _rebased(sub) for def_name, sub in schema.pop("$defs", {}).items()}
+    parts[name] = _rebased(schema)
+    for part_name, part in parts.items():
+        known = components.setdefault(part_name, part)
+        if {k: v for k, v in known.items() if k != "externalDocs"} != part:
+            raise ValueError(f"two different schemas would be the component {part_name!r}")
+    components[name] = {
+        **parts[name],
+        "externalDocs": {"description": "the published JSON Schema", "url": published},
+    }
 
 
 def _rebased(node: Any) -> Any:
@@ -53,172 +84,6 @@ def _rebased(node: Any) -> Any:
     if isinstance(node, list):
         return [_rebased(v) for v in node]
     return node
-
-
-_STRING = {"type": "string"}
-_PROBLEM: Json = {
-    "type": "object",
-    "description": "RFC 9457 problem details; errors names every offending field.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": _STRING,
-        "status": {"type": "integer"},
-        "detail": _STRING,
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {
-                    "field": _STRING,
-                    "message": _STRING,
-                    "code": {
-                        "type": "string",
-                        "description": "Answers only: a stable code, e.g. out_of_range.",
-                    },
-                    "params": {"type": "object", "description": "Answers only: the code's values."},
-                },
-                "additionalProperties": False,
-            },
-        },
-        "error_id": {"type": "string", "description": "500 only: the id the error was logged with."},
-    },
-}
-_QUESTION: Json = {
-    "type": "object",
-    "required": ["id", "type", "text", "help", "required"],
-    "properties": {
-        "id": _STRING,
-        "type": {"enum": ["boolean", "integer", "choice"]},
-        "text": _STRING,
-        "help": _STRING,
-        "required": {"type": "boolean"},
-        "minimum": {"type": ["integer", "null"]},
-        "maximum": {"type": ["integer", "null"]},
-        "unit": {"type": ["string", "null"]},
-        "choices": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["code", "label"],
-                "properties": {"code": _STRING, "label": _STRING},
-            },
-        },
-    },
-}
-_QUESTIONS: Json = {
-    "type": "object",
-    "required": ["guidance", "locale", "questions"],
-    "properties": {
-        "guidance": _ref("GuidanceRef"),
-        "locale": _STRING,
-        "questions": {"type": "array", "items": _QUESTION},
-    },
-}
-_GUIDANCE_INFO: Json = {
-    "type": "object",
-    "required": [
-        "id",
-        "version",
-        "digest",
-        "title",
-        "intended_use",
-        "last_review_date",
-        "next_review_due",
-        "sources",
-    ],
-    "properties": {
-        **{k: _STRING for k in ("id", "version", "digest", "title", "intended_use", "disclaimer", "url")},
-        **{
-            k: {"type": "string", "format": "date"}
-            for k in ("approval_date", "last_review_date", "next_review_due")
-        },
-        "sources": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "title", "url"],
-                "properties": {"id": _STRING, "title": _STRING, "url": {"type": "string", "format": "uri"}},
-            },
-        },
-    },
-}
-_HEALTH: Json = {
-    "type": "object",
-    "required": ["status", "guidance"],
-    "properties": {"status": {"const": "ok"}, "guidance": _ref("GuidanceRef")},
-}
-_CDS_DISCOVERY: Json = {
-    "type": "object",
-    "required": ["services"],
-    "properties": {
-        "services": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["hook", "id", "description"],
-                "properties": {
-                    "hook": _STRING,
-                    "id": _STRING,
-                    "title": _STRING,
-                    "description": _STRING,
-                    "prefetch": {"type": "object", "additionalProperties": _STRING},
-                    "usageRequirements": _STRING,
-                },
-            },
-        }
-    },
-}
-_CDS_REQUEST: Json = {
-    "type": "object",
-    "description": "A CDS Hooks 2.0 request for the patient-view hook.",
-    "required": ["hook", "hookInstance", "context"],
-    "properties": {
-        "hook": {"const": "patient-view"},
-        "hookInstance": _STRING,
-        "fhirServer": {"type": "string", "format": "uri"},
-        "fhirAuthorization": {
-            "type": "object",
-            "required": ["access_token", "token_type"],
-            "properties": {"access_token": _STRING, "token_type": {"const": "Bearer"}},
-        },
-        "context": {
-            "type": "object",
-            "required": ["patientId"],
-            "properties": {"patientId": _STRING, "userId": _STRING, "encounterId": _STRING},
-        },
-        "prefetch": {"type": ["object", "null"]},
-        "extension": {"type": "object"},
-    },
-    "additionalProperties": False,
-}
-_CDS_CARDS: Json = {
-    "type": "object",
-    "required": ["cards"],
-    "properties": {
-        "cards": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["summary", "indicator", "source"],
-                "properties": {
-                    "uuid": _STRING,
-                    "summary": {"type": "string", "maxLength": 139},
-                    "detail": _STRING,
-                    "indicator": {"enum": ["info", "warning", "critical"]},
-                    "source": {"type": "object", "required": ["label"]},
-                    "suggestions": {"type": "array", "items": {"type": "object", "required": ["label"]}},
-                    "selectionBehavior": {"enum": ["at-most-one", "any"]},
-                    "links": {
-                        "type": "array",
-                        "items": {"type": "object", "required": ["label", "url", "type"]},
-                    },
-                },
-            },
-        }
-    },
-}
 
 
 def _ok(schema: Json, description: str) -> Json:
@@ -236,6 +101,7 @@ def _problems(*statuses: int) -> Json:
     reasons = {
         400: "Bad query parameters, malformed JSON or a bad request, naming every field",
         404: "No such CDS service",
+        412: "No prefetch, and no FHIR server this service may read (CDS Hooks 2.0)",
         413: "The body is larger than the limit",
         415: "The body is not application/json in UTF-8",
         422: "The answers were refused, naming every field",
@@ -249,10 +115,16 @@ def _problems(*statuses: int) -> Json:
 
 
 def _operation(
-    summary: str, ok: Json, *problems: int, body: Json | None = None, path_id: bool = False
+    summary: str,
+    ok: Json,
+    *problems: int,
+    body: Json | None = None,
+    path_id: bool = False,
+    description: str | None = None,
 ) -> Json:
     op: Json = {
         "summary": summary,
+        **({"description": description} if description else {}),
         "parameters": [{"$ref": "#/components/parameters/locale"}],
         "responses": {"200": ok, **_problems(400, *problems)},
     }
@@ -269,19 +141,9 @@ def document(g: Guidance) -> Json:
     """The OpenAPI 3.1 document for a service of ``g``.
 
     ``GuidanceRef`` and the other parts of the assessment come from the
-    assessment schema's ``$defs``; the service's other answers refer to them.
+    published schemas' ``$defs``; the service's other answers refer to them.
     """
-    components: Json = {
-        "Problem": _PROBLEM,
-        "Questions": _QUESTIONS,
-        "GuidanceInfo": _GUIDANCE_INFO,
-        "Health": _HEALTH,
-        "CdsDiscovery": _CDS_DISCOVERY,
-        "CdsRequest": _CDS_REQUEST,
-        "CdsCards": _CDS_CARDS,
-    }
-    _published(answers_schema(g), components, "Answers")
-    _published(assessment_schema(), components, "Assessment")
+    components: Json = {**COMPONENTS, **published_components(g)}
     body_problems = (413, 415, 422)
     return {
         "openapi": "3.1.0",
@@ -303,6 +165,14 @@ def document(g: Guidance) -> Json:
                     body=_ref("Answers"),
                 )
             },
+            "/interview": {
+                "post": _operation(
+                    "Where an interview stands: what is certain and what to ask next",
+                    _ok(_ref("Interview"), "The interview"),
+                    *body_problems,
+                    body=_ref("PartialAnswers"),
+                )
+            },
             "/guidance": {
                 "get": _operation(
                     "What the guidance is and rests on", _ok(_ref("GuidanceInfo"), "The guidance")
@@ -320,10 +190,12 @@ def document(g: Guidance) -> Json:
                     "CDS Hooks 2.0 patient-view: cards for clinicians",
                     _ok(_ref("CdsCards"), "Cards (an empty list when the patient has no response)"),
                     404,
+                    412,
                     *body_problems,
                     502,
                     body=_ref("CdsRequest"),
                     path_id=True,
+                    description=FHIR_ACCESS,
                 )
             },
         },

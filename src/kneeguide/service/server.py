@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import ENV_GUIDANCE, ENV_MAX_BODY, create_app
+from .fhir_access import ENV_FHIR_SERVERS, FhirServers
 
 if TYPE_CHECKING:
     from ..guidance import Guidance
@@ -60,7 +61,15 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
-def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: int, max_body: int) -> None:
+def run(
+    guidance: Guidance,
+    folder: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    max_body: int,
+    fhir_servers: FhirServers,
+) -> None:
     """Serve until a signal asks to stop."""
     import uvicorn
 
@@ -80,13 +89,14 @@ def run(guidance: Guidance, folder: Path | None, host: str, port: int, workers: 
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _stopped)
     if workers == 1:
-        uvicorn.run(create_app(guidance, max_body), **options)
+        uvicorn.run(create_app(guidance, max_body, fhir_servers), **options)
         return
     if folder is not None:
         os.environ[ENV_GUIDANCE] = str(folder.resolve())
     else:
         os.environ.pop(ENV_GUIDANCE, None)
     os.environ[ENV_MAX_BODY] = str(max_body)
+    os.environ[ENV_FHIR_SERVERS] = " ".join(fhir_servers.entries())
     uvicorn.run("kneeguide.service.app:app_from_environment", factory=True, workers=workers, **options)
 
 
