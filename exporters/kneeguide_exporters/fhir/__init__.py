@@ -19,7 +19,6 @@ until ``render`` runs.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from kneeguide import hookimpl
@@ -69,7 +68,9 @@ def kneeguide_formats() -> list[ExportFormat]:
 
 def render(guidance: Guidance, bundle: str = "collection") -> dict[str, bytes]:
     """The Bundle as ``{"<guidance id>.fhir.json": bytes}``: UTF-8, two-space indent, final newline."""
-    text = json.dumps(build_bundle(guidance, bundle), indent=2, ensure_ascii=False) + "\n"
+    from .jsontext import dumps
+
+    text = dumps(build_bundle(guidance, bundle)) + "\n"
     return {f"{guidance.id}.fhir.json": text.encode("utf-8")}
 
 
