@@ -55,9 +55,10 @@ def thermal_walk(v: _Verifier) -> None:
     v.decides.clear()
     every = max(1, -(-len(v.g.thermal_rules) // v.budget))
     for index, rid in enumerate(v.g.decisions.thermal):
-        found = m.witness(m.full, m.decides(rid), shrink=False)
+        keep = index % every == 0 and v.wants_sample()  # a model costs more than the check
+        found = m.witness(m.full, m.decides(rid), shrink=False, model=keep)
         v.decides[rid] = found is not None
-        if found is not None and index % every == 0:
+        if found is not None and keep:
             v.sample(found)
     start = len(v.checks)
     model = m.witness(m.full, z3.Not(m.atom("any-thermal")))
@@ -80,11 +81,12 @@ def dead_rules(v: _Verifier) -> None:
     for rule in v.rules:
         if rule.kind == "thermal" and v.decides[rule.id]:
             continue
-        found = m.witness(m.full, m.fires(rule.id), shrink=False)
+        keep = rule.kind != "thermal" and v.wants_sample()
+        found = m.witness(m.full, m.fires(rule.id), shrink=False, model=keep)
         if found is not None:
             if rule.kind == "thermal":
                 hidden[rule.id] = found
-            else:
+            elif keep:
                 v.sample(found)
             continue
         raw = m.holds(m.small, m.cond[rule.id])

@@ -148,6 +148,10 @@ class _Verifier:
         if not any(c.property == prop for c in self.checks[before:]):
             self.proved(prop)
 
+    def wants_sample(self) -> bool:
+        """Is there room for one more witness answer set?"""
+        return len(self.witnesses) < self.budget
+
     def sample(self, model: Any) -> None:
         if len(self.witnesses) < self.budget:
             self.witnesses.append(self.m.answers(model))
