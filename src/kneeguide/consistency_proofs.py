@@ -133,8 +133,7 @@ def masked(v: _Verifier, rid: str) -> None:
         return
     first = m.answers(shrunk)
     cover: list[str] = []
-    m.full.push()
-    m.full.add(m.fires(rid))
+    assumed = [m.fires(rid)]  # literals, assumed: no push and pop on the large solver
     model = shrunk
     while True:
         winner = next((r for r in v.g.decisions.thermal if m.truth(model, m.decides(r))), None)
@@ -143,11 +142,10 @@ def masked(v: _Verifier, rid: str) -> None:
         cover.append(winner)
         if not detailed:
             break
-        m.full.add(z3.Not(m.fires(winner)))
-        if m.full.check() != z3.sat:
+        assumed.append(z3.Not(m.fires(winner)))
+        if not m.check(m.full, *assumed):
             break
         model = m.full.model()
-    m.full.pop()
     hides = (
         f"{_names(cover)} of higher priority applies too"
         if detailed

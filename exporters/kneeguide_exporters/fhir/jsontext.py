@@ -10,7 +10,7 @@ with string keys, lists, strings, integers, booleans and None.
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 __all__ = ["dumps"]
@@ -27,32 +27,25 @@ def _write(value: Any, out: list[str], newline: str) -> None:
     """Append ``value``; ``newline`` is a line break and the indent of the current level."""
     if isinstance(value, str):
         out.append(encode_basestring(value))
-    elif isinstance(value, dict):
+    elif isinstance(value, dict | list):
         if not value:
-            out.append("{}")
+            out.append("{}" if isinstance(value, dict) else "[]")
             return
+        named = isinstance(value, dict)
+        opening, closing = ("{", "}") if named else ("[", "]")
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
         inner = newline + "  "
-        sep = "{" + inner
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"JSON keys here are strings, not {type(key).__name__}")
+        sep = opening + inner
+        for key, item in items:
             out.append(sep)
-            out.append(encode_basestring(key))
-            out.append(": ")
+            if named:
+                if not isinstance(key, str):
+                    raise TypeError(f"JSON keys here are strings, not {type(key).__name__}")
+                out.append(encode_basestring(key))
+                out.append(": ")
             _write(item, out, inner)
             sep = "," + inner
-        out.append(newline + "}")
-    elif isinstance(value, list):
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        sep = "[" + inner
-        for item in value:
-            out.append(sep)
-            _write(item, out, inner)
-            sep = "," + inner
-        out.append(newline + "]")
+        out.append(newline + closing)
     elif value is True:
         out.append("true")
     elif value is False:
