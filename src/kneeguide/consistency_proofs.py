@@ -27,6 +27,10 @@ fast; fixing the first ones usually changes the rest anyway.
 """
 
 
+MODELS_KEPT = 32
+"""Models of masked rules kept to report further ones from (the latest first)."""
+
+
 def monotone_questions(guidance: Guidance) -> list[str]:
     """The questions along which urgency may only rise, in question-set order.
 
@@ -128,10 +132,18 @@ def masked(v: _Verifier, rid: str) -> None:
     priority = v.priority[rid]
     detailed = v.masked_count < DETAILED_MASKED
     v.masked_count += 1
-    shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
-    if shrunk is None:
-        return
-    first = m.answers(shrunk)
+    # Past the detailed ones, a model already found where this rule applies serves too:
+    # every rule that applies there is hidden there, so one model reports many rules.
+    seen = None if detailed else next((s for s in v.masked_models if m.truth(s[0], m.fires(rid))), None)
+    if seen is None:
+        shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
+        if shrunk is None:
+            return
+        seen = (shrunk, m.answers(shrunk))
+        if not detailed:
+            v.masked_models[:0] = [seen]
+            del v.masked_models[MODELS_KEPT:]
+    shrunk, first = seen
     cover: list[str] = []
     assumed = [m.fires(rid)]  # literals, assumed: no push and pop on the large solver
     model = shrunk

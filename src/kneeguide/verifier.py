@@ -107,6 +107,8 @@ class _Verifier:
         self.advice = {r.id: r.advice for r in guidance.thermal_rules}
         self.rules = list(guidance.rules())
         self.masked_count = 0
+        self.masked_models: list[tuple[Any, dict[str, object]]] = []
+        """Models (and their answer sets) that reported masked rules past the detailed ones."""
         self.decides: dict[str, bool] = {}
         """Which thermal rules can decide (``consistency_proofs.thermal_walk``)."""
         self.budget = max(20, ENGINE_SAMPLE_BUDGET // max(1, len(guidance.conditions)))
