@@ -139,9 +139,11 @@ def export_all(k: int) -> dict[str, Any]:
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
         formats = json.loads(done.stdout)
-        size = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file())
+        files = [p for p in (Path(tmp) / "out").rglob("*") if p.is_file()]
+        size = sum(p.stat().st_size for p in files)
+        bundle = sum(p.stat().st_size for p in files if p.name.endswith(".fhir.json"))
     failed = {name: why for name, why in formats.items() if isinstance(why, str)}
-    result: dict[str, Any] = {"formats": formats, "out_mib": size / 2**20}
+    result: dict[str, Any] = {"formats": formats, "out_mib": size / 2**20, "bundle_mib": bundle / 2**20}
     if failed:
         result["failed"] = "; ".join(f"{name}: {why}" for name, why in failed.items())
     else:

@@ -459,6 +459,15 @@ def main() -> int:
         met = verdict(None if not times else result.get("wall_s", 1e9) <= 5) if k == 64 else ""
         return (f"export all at {k}x the content, wall", text, goal, met, name)
 
+    def _bundle_row(k: int) -> tuple[str, str, str, str, str]:
+        """The FHIR Bundle's size: the plugin host refuses a render over 64 MiB."""
+        name = f"export_all_x{k}"
+        size = get(name, "bundle_mib")
+        fhir_failed = isinstance(results[name][0].get("formats", {}).get("fhir"), str)
+        text = "failed" if fhir_failed else fmt(size, "MiB", 1)
+        met = verdict(False if fhir_failed else None if size is None else size <= 64)
+        return (f"export all at {k}x the content: FHIR Bundle", text, "<= 64 MiB", met, name)
+
     ours, theirs = get("assess_floor", "assess_us"), get("assess_fhirpathpy", "median_us")
     ratio = theirs / ours if ours and theirs else None
     v_ours, v_theirs = get("validate", "wall_s"), get("validate_check_jsonschema", "wall_s")
@@ -572,6 +581,7 @@ def main() -> int:
         limit("export pdf, first render", "export_pdf", "render_s", "s", 1, 3),
         limit("kneeguide export all, wall", "export_all", "wall_s", "s", 2),
         *(_export_row(k) for k in (1, 4, 16, 64)),
+        *(_bundle_row(k) for k in (1, 16, 64)),
         (
             "export all at 64x the content, peak memory",
             f"{results['export_all_x64'][1]:.0f} MiB",

@@ -123,20 +123,25 @@ def responses(questionnaire: Json) -> list[Json]:
 @pytest.fixture(scope="module")
 def engine_run(exported: Json, responses: list[Json]) -> dict[str, Any]:
     """One run of the driver: every engine on every response.  A missing engine fails, never skips."""
+    return drive(exported, responses, ["cql", "fhirpath", "encender"])
+
+
+def drive(
+    bundle: Json, responses: list[Json], engines: list[str], timeout: int = 600, node_options: str = ""
+) -> dict[str, Any]:
+    """The driver's output for ``engines`` on ``responses``.  A missing engine fails, never skips."""
     missing = _missing()
     if missing:
         pytest.fail(missing)
-    payload = json.dumps(
-        {"bundle": exported, "responses": responses, "engines": ["cql", "fhirpath", "encender"]}
-    )
+    payload = json.dumps({"bundle": bundle, "responses": responses, "engines": engines})
     run = subprocess.run(
         ["node", str(DRIVER)],
         input=payload,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
-        env={**os.environ, "NODE_OPTIONS": ""},
+        env={**os.environ, "NODE_OPTIONS": node_options},
     )
     assert run.returncode == 0, run.stderr[-4000:]
     result: dict[str, Any] = json.loads(run.stdout)

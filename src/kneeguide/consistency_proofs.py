@@ -27,6 +27,10 @@ fast; fixing the first ones usually changes the rest anyway.
 """
 
 
+MODELS_KEPT = 32
+"""Models of masked rules kept to report further ones from (the latest first)."""
+
+
 def monotone_questions(guidance: Guidance) -> list[str]:
     """The questions along which urgency may only rise, in question-set order.
 
@@ -55,9 +59,10 @@ def thermal_walk(v: _Verifier) -> None:
     v.decides.clear()
     every = max(1, -(-len(v.g.thermal_rules) // v.budget))
     for index, rid in enumerate(v.g.decisions.thermal):
-        found = m.witness(m.full, m.decides(rid), shrink=False)
+        keep = index % every == 0 and v.wants_sample()  # a model costs more than the check
+        found = m.witness(m.full, m.decides(rid), shrink=False, model=keep)
         v.decides[rid] = found is not None
-        if found is not None and index % every == 0:
+        if found is not None and keep:
             v.sample(found)
     start = len(v.checks)
     model = m.witness(m.full, z3.Not(m.atom("any-thermal")))
@@ -80,11 +85,12 @@ def dead_rules(v: _Verifier) -> None:
     for rule in v.rules:
         if rule.kind == "thermal" and v.decides[rule.id]:
             continue
-        found = m.witness(m.full, m.fires(rule.id), shrink=False)
+        keep = rule.kind != "thermal" and v.wants_sample()
+        found = m.witness(m.full, m.fires(rule.id), shrink=False, model=keep)
         if found is not None:
             if rule.kind == "thermal":
                 hidden[rule.id] = found
-            else:
+            elif keep:
                 v.sample(found)
             continue
         raw = m.holds(m.small, m.cond[rule.id])
@@ -126,13 +132,20 @@ def masked(v: _Verifier, rid: str) -> None:
     priority = v.priority[rid]
     detailed = v.masked_count < DETAILED_MASKED
     v.masked_count += 1
-    shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
-    if shrunk is None:
-        return
-    first = m.answers(shrunk)
+    # Past the detailed ones, a model already found where this rule applies serves too:
+    # every rule that applies there is hidden there, so one model reports many rules.
+    seen = None if detailed else next((s for s in v.masked_models if m.truth(s[0], m.fires(rid))), None)
+    if seen is None:
+        shrunk = m.witness(m.full, m.fires(rid), shrink=detailed)
+        if shrunk is None:
+            return
+        seen = (shrunk, m.answers(shrunk))
+        if not detailed:
+            v.masked_models[:0] = [seen]
+            del v.masked_models[MODELS_KEPT:]
+    shrunk, first = seen
     cover: list[str] = []
-    m.full.push()
-    m.full.add(m.fires(rid))
+    assumed = [m.fires(rid)]  # literals, assumed: no push and pop on the large solver
     model = shrunk
     while True:
         winner = next((r for r in v.g.decisions.thermal if m.truth(model, m.decides(r))), None)
@@ -141,11 +154,10 @@ def masked(v: _Verifier, rid: str) -> None:
         cover.append(winner)
         if not detailed:
             break
-        m.full.add(z3.Not(m.fires(winner)))
-        if m.full.check() != z3.sat:
+        assumed.append(z3.Not(m.fires(winner)))
+        if not m.check(m.full, *assumed):
             break
         model = m.full.model()
-    m.full.pop()
     hides = (
         f"{_names(cover)} of higher priority applies too"
         if detailed

@@ -87,6 +87,7 @@ class DecisionModel:
     _by_name: dict[str, Definition] = field(default_factory=dict, repr=False)
     _deps: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _expanded: dict[str, Condition] = field(default_factory=dict, repr=False)
+    _rules_above: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for d in self.definitions:
@@ -163,18 +164,36 @@ class DecisionModel:
         assert isinstance(higher, Not) and isinstance(higher.operand, Ref)
         if together is None:
             return True, (mine,), (higher.operand.name,)
-        rules: list[str] = []
-        pending: list[Condition] = [higher.operand]
-        while pending:  # the ``above`` chain down to the ``applies`` of each higher rule
-            node = pending.pop()
-            if isinstance(node, Or):
-                pending.extend(reversed(node.operands))
-            elif isinstance(node, Ref) and node.name.startswith("above:"):
-                pending.append(self[node.name].expr)
-            elif isinstance(node, Ref):
-                rules.append(node.name.removeprefix("applies:"))
-        kept = together(item_id, tuple(rules))
+        rules = self._above(higher.operand.name)
+        kept = together(item_id, rules)
         return True, (mine,), tuple(self.applies(r) for r in rules if r in kept)
+
+    def _above(self, name: str) -> tuple[str, ...]:
+        """The thermal rules an ``above`` definition reads, highest first.
+
+        Read from the ``above`` chain, each link once: every rule asks for
+        the chain above it, and walking it from the top for each would cost
+        the square of the rules.
+        """
+        done = self._rules_above.get(name)
+        if done is not None:
+            return done
+        chain: list[str] = []
+        node: Condition = Ref(name)
+        while isinstance(node, Ref) and node.name not in self._rules_above:
+            chain.append(node.name)  # down the chain to a link already read, or its end
+            expr = self[node.name].expr
+            node = expr.operands[0] if isinstance(expr, Or) and _is_above(expr.operands[0]) else Const(False)
+        rules = self._rules_above[node.name] if isinstance(node, Ref) else ()
+        for link in reversed(chain):
+            expr = self[link].expr
+            group = expr.operands[1:] if isinstance(expr, Or) and _is_above(expr.operands[0]) else (expr,)
+            mine: list[str] = []
+            for part in group:
+                refs = part.operands if isinstance(part, Or) else (part,)
+                mine += [r.name for r in refs if isinstance(r, Ref)]
+            rules = self._rules_above[link] = rules + tuple(n.removeprefix("applies:") for n in mine)
+        return rules
 
     # -- reading the model ----------------------------------------------------------------
 
@@ -194,6 +213,10 @@ class DecisionModel:
         if done is None:
             done = self._expanded[name] = _expand(self._by_name[name].expr, self.expanded)
         return done
+
+
+def _is_above(node: Condition) -> bool:
+    return isinstance(node, Ref) and node.name.startswith("above:")
 
 
 def _reads(node: Condition, deps: Mapping[str, frozenset[str]]) -> frozenset[str]:

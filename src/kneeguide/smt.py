@@ -364,6 +364,11 @@ class Model:
         assumption, and thousands of them would slow every later model.
         """
         z3 = self.z3
+        if not shrink and all(self._is_literal(f) for f in formulas):
+            # Literals are assumptions: no push and pop, which make z3 start over on a large solver.
+            if not self.check(solver, *formulas):
+                return None
+            return solver.model() if model else True
         solver.push()
         try:
             solver.add(*formulas)
@@ -386,6 +391,13 @@ class Model:
             return solver.model()
         finally:
             solver.pop()
+
+    def _is_literal(self, formula: Any) -> bool:
+        """A Boolean constant or its negation: assumed, it adds no definitions to the solver."""
+        z3 = self.z3
+        if z3.is_not(formula):
+            formula = formula.arg(0)
+        return bool(z3.is_const(formula) and formula.decl().kind() == z3.Z3_OP_UNINTERPRETED)
 
     def answers(self, model: Any, prime: str | None = None) -> dict[str, object]:
         """The complete answer set a model describes, in question-set order.

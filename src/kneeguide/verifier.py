@@ -107,6 +107,8 @@ class _Verifier:
         self.advice = {r.id: r.advice for r in guidance.thermal_rules}
         self.rules = list(guidance.rules())
         self.masked_count = 0
+        self.masked_models: list[tuple[Any, dict[str, object]]] = []
+        """Models (and their answer sets) that reported masked rules past the detailed ones."""
         self.decides: dict[str, bool] = {}
         """Which thermal rules can decide (``consistency_proofs.thermal_walk``)."""
         self.budget = max(20, ENGINE_SAMPLE_BUDGET // max(1, len(guidance.conditions)))
@@ -147,6 +149,10 @@ class _Verifier:
         """Record a proof of ``prop`` unless a failure was added since ``before``."""
         if not any(c.property == prop for c in self.checks[before:]):
             self.proved(prop)
+
+    def wants_sample(self) -> bool:
+        """Is there room for one more witness answer set?"""
+        return len(self.witnesses) < self.budget
 
     def sample(self, model: Any) -> None:
         if len(self.witnesses) < self.budget:

@@ -19,7 +19,6 @@ until ``render`` runs.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from kneeguide import hookimpl
@@ -74,9 +73,11 @@ def render(guidance: Guidance, bundle: str = "collection") -> dict[str, bytes]:
     as translations (``fhir_locale``).
     """
     from ..fhir_locale import localise_bundle
+    from .jsontext import dumps
 
     built = localise_bundle(build_bundle(guidance, bundle), guidance, lambda g: build_bundle(g, bundle))
-    text = json.dumps(built, indent=2, ensure_ascii=False) + "\n"
+    text = dumps(built) + "
+"
     return {f"{guidance.id}.fhir.json": text.encode("utf-8")}
 
 

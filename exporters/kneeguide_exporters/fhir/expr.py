@@ -135,23 +135,42 @@ def element(scope: str, path: str) -> X:
     return X(f"{scope}.{path}", {"type": "Property", "path": path, "scope": scope})
 
 
+CHAIN = 64
+"""Up to this many operands are nested to the left, as the translator nests ``a or b or c``."""
+
+
 def joined(kind: str, parts: Sequence[X]) -> X:
-    """``a and b and c`` (or ``or``), nested to the left as the translator nests it."""
+    """``a and b and c`` (or ``or``): nested to the left as the translator nests it, up to ``CHAIN``.
+
+    Longer lists are split in halves, each bracketed (``(a or b) or (c or d)``,
+    which the translator nests the same way), so the ELM is only
+    logarithmically deep in the operands: a JSON encoder or an engine walks
+    it without recursing once per red flag.  ``and`` and ``or`` are
+    associative in CQL's three-valued logic, so the grouping changes no value.
+    """
     if not parts:
         return boolean(kind == "And")
-    out = parts[0]
-    for part in parts[1:]:
-        out = X(
-            f"{out.inner() if not _same(out, kind) else out.cql} {kind.lower()} {part.inner()}",
-            {"type": kind, "operand": [out.elm, part.elm]},
+    if len(parts) > CHAIN:
+        half = len(parts) // 2
+        first, second = joined(kind, parts[:half]), joined(kind, parts[half:])
+        return X(
+            f"{_leading(first, kind)} {kind.lower()} {second.inner()}",
+            {"type": kind, "operand": [first.elm, second.elm]},
             atomic=False,
         )
-    return out
+    out = parts[0]
+    text = [_leading(out, kind)]
+    for part in parts[1:]:
+        text.append(part.inner())
+        out = X("", {"type": kind, "operand": [out.elm, part.elm]}, atomic=False)
+    if len(parts) == 1:
+        return out
+    return X(f" {kind.lower()} ".join(text), out.elm, atomic=False)
 
 
-def _same(x: X, kind: str) -> bool:
-    """``x`` is a chain of the same operator, so the text needs no brackets to read left to right."""
-    return x.elm.get("type") == kind and not x.atomic
+def _leading(x: X, kind: str) -> str:
+    """The first operand's text: a chain of the same operator needs no brackets to read left to right."""
+    return x.cql if x.elm.get("type") == kind and not x.atomic else x.inner()
 
 
 def if_then_else(condition: X, then: X, otherwise: X) -> X:

@@ -9,9 +9,13 @@ it, so a missing or out-of-range required answer makes it neither, as in
 ``kneeguide.kleene``.  With every answer valid this is the plain two-valued
 reading; an unanswered optional question reads as no, as ``assess`` reads it.
 
-A thermal rule's expression folds in the higher-priority rules: only those
-that a solver cannot prove exclusive with it (when z3, the ``verify`` extra,
-is installed; otherwise all of them).
+A thermal rule's expression folds in the higher-priority rules, each
+distinct condition once (a higher rule whose gated condition is the same tree
+as a higher one's adds nothing), and of those only the ones that a solver
+cannot prove exclusive with it (when z3, the ``verify`` extra, is installed).
+Each subtree is rendered once and its text reused, and the operands of an
+``and`` or ``or`` that read the same are written once (both are idempotent),
+so rendering costs as much as the text it writes.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
     from kneeguide.models import Question
 
-__all__ = ["FhirPath", "together_by_solver"]
+__all__ = ["FhirPath", "folded"]
 
 
 class FhirPath:
@@ -37,7 +41,8 @@ class FhirPath:
         self.q = {q.id: q for q in guidance.questions}
         self.s = fhirpath_string
         self.answer_system = answer_system
-        self.together = together_by_solver(guidance)
+        self.together = folded(guidance)
+        self._done: dict[tuple[int, bool], tuple[Condition, str]] = {}
 
     # --- answer tests ---------------------------------------------------------------------
 
@@ -96,17 +101,30 @@ class FhirPath:
         return self.answered(q.id, " or ".join(f"value.code = {self.s(c)}" for c in codes))
 
     def certain(self, node: Condition, truth: bool = True) -> str:
-        """FHIRPath that is true exactly when ``node`` (references expanded) is certainly ``truth``."""
+        """FHIRPath that is true exactly when ``node`` (references expanded) is certainly ``truth``.
+
+        Expanded trees share their subtrees (every reference to one
+        definition is the same object), so each is rendered once, keyed by
+        identity; the node is kept with its text, so the key stays its own.
+        """
         from kneeguide.conditions import And, Const, Not, Or
 
+        key = (id(node), truth)
+        done = self._done.get(key)
+        if done is not None:
+            return done[1]
         if isinstance(node, Const):
-            return "true" if node.value == truth else "false"
-        if isinstance(node, Not):
-            return self.certain(node.operand, not truth)
-        if isinstance(node, And | Or):
+            text = "true" if node.value == truth else "false"
+        elif isinstance(node, Not):
+            text = self.certain(node.operand, not truth)
+        elif isinstance(node, And | Or):
             joiner = " and " if isinstance(node, And) == truth else " or "
-            return "(" + joiner.join(self.certain(c, truth) for c in node.operands) + ")"
-        return self.leaf(node, truth)
+            parts = dict.fromkeys(self.certain(c, truth) for c in node.operands)
+            text = "(" + joiner.join(parts) + ")"
+        else:
+            text = self.leaf(node, truth)
+        self._done[key] = (node, text)
+        return text
 
     # --- what the PlanDefinition needs ------------------------------------------------------
 
@@ -127,48 +145,74 @@ class FhirPath:
     def selected(self, item_id: str) -> str:
         """The action's own condition (its group adds "complete or emergency" where it needs it)."""
         dm = self.g.decisions
-        # Without a solver every higher rule is kept, listed flat (not the nested ``above``
-        # chain, which expands as deep as there are rules).
-        _, certain, not_certain = dm.given(item_id, self.together or _all_of)
+        # Higher rules listed flat (not the nested ``above`` chain, which expands as deep
+        # as there are rules).
+        _, certain, not_certain = dm.given(item_id, self.together)
         parts = [self.certain(dm.expanded(c)) for c in certain]
-        parts += [f"({self.certain(dm.expanded(n))}).not()" for n in not_certain]
+        negated = [self.certain(dm.expanded(n)) for n in not_certain]
+        if set(parts) & set(negated):  # a higher rule applies exactly when this one does
+            return "false"
+        parts += [f"({n}).not()" for n in negated]
         return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
-
-
-def _all_of(rule: str, higher: tuple[str, ...]) -> Set[str]:
-    return set(higher)
 
 
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 MAX_PAIRS = 20_000
-"""Above this many (rule, higher rule) pairs the solver is not asked (about 0.4 ms a pair):
-synthetic content at that size has few exclusive pairs, so the full fold costs less."""
+"""Above this many pairs of distinct thermal conditions the solver is not asked (about 0.4 ms
+a pair): every distinct higher condition is folded in."""
 
 
-def together_by_solver(guidance: Guidance) -> Callable[[str, tuple[str, ...]], Set[str]] | None:
-    """``together(rule, higher)``: the higher rules that can apply with ``rule``, proven by z3.
+def folded(guidance: Guidance) -> Callable[[str, tuple[str, ...]], Set[str]]:
+    """``together(rule, higher)``: the higher rules a thermal rule's FHIRPath must fold in.
 
-    None without z3 (the ``verify`` extra), or with more than ``MAX_PAIRS``
-    pairs of thermal rules: then every higher rule is folded in.  Each pair is
-    one check of the decision model's encoding under two assumed literals
-    ("both apply"); unsatisfiable means the higher rule never applies when
-    this one does, so leaving it out changes nothing.
+    Of higher rules whose gated conditions are the same tree only the first
+    is kept: "not certainly X" twice says no more than once.  Of the rest,
+    z3 (when installed, and with at most ``MAX_PAIRS`` pairs of distinct
+    conditions) drops those that never apply when this rule does: one check
+    of the decision model's encoding per pair of distinct conditions, under
+    two assumed literals ("both apply"); unsatisfiable means leaving the
+    higher rule out changes nothing.  Rules sharing a condition share their
+    checks.
     """
+    dm = guidance.decisions
+    # The definition itself, references unexpanded, is the key: the same tree gives the
+    # same expansion, and hashing the expansions would read every gate's red flags.
+    first: dict[Condition, str] = {}
+    for r in dm.thermal:
+        first.setdefault(dm[dm.applies(r)].expr, r)
+    own = {r: first[dm[dm.applies(r)].expr] for r in dm.thermal}
+    apart = _exclusive(guidance, tuple(first.values()))
+
+    def together(rule: str, higher: tuple[str, ...]) -> Set[str]:
+        mine = own[rule]
+        kept = {own[h] for h in higher}
+        return {h for h in kept if not apart(mine, h)}
+
+    return together
+
+
+def _exclusive(guidance: Guidance, rules: tuple[str, ...]) -> Callable[[str, str], bool]:
+    """``apart(a, b)``: z3 proves thermal rules ``a`` and ``b`` never apply together (False if unknown)."""
     import importlib.util
 
-    n = len(guidance.decisions.thermal)
+    n = len(rules)
     if importlib.util.find_spec("z3") is None or n * (n - 1) // 2 > MAX_PAIRS:
-        return None
-    from kneeguide.verifier import Model
+        return lambda a, b: False
+    from kneeguide.smt import Model
 
     model = Model(guidance)
     full = model.full
     dm = guidance.decisions
-    lits = {r: model.atom(f"def:{dm.applies(r)}") for r in dm.thermal}
+    lits = {r: model.atom(f"def:{dm.applies(r)}") for r in rules}
+    known: dict[tuple[str, str], bool] = {}
 
-    def together(rule: str, higher: tuple[str, ...]) -> Set[str]:
-        return {h for h in higher if model.check(full, lits[rule], lits[h])}
+    def apart(a: str, b: str) -> bool:
+        pair = (a, b) if a <= b else (b, a)
+        done = known.get(pair)
+        if done is None:
+            done = known[pair] = a != b and not model.check(full, lits[a], lits[b])
+        return done
 
-    return together
+    return apart

@@ -48,6 +48,10 @@ GROUPS: tuple[tuple[str, str, str, str], ...] = (
 )
 """(group action id, kind of rule it holds, title, selectionBehavior), in order."""
 
+NAMED_HIGHER = 16
+"""A condition's description names the higher thermal rules up to this many, so the
+descriptions of all the rules grow linearly, not with the square of the rules."""
+
 GATE_TITLE = "Answer every question, or get help"
 GATE_ADVICE = (
     "Some answers are missing, given more than once, or not one of the allowed answers, "
@@ -225,7 +229,12 @@ class Plan:
         clauses = []
         higher = self.thermal[: self.thermal_index[rule.id]] if rule.kind == "thermal" else []
         if higher:
-            clauses.append(f"no thermal rule of higher priority applies ({', '.join(h.id for h in higher)})")
+            named = (
+                ", ".join(h.id for h in higher)
+                if len(higher) <= NAMED_HIGHER
+                else f"the {len(higher)} rules before it in the thermal group"
+            )
+            clauses.append(f"no thermal rule of higher priority applies ({named})")
         gate = dm.gates.get(rule.id)
         if gate is not None and (gate.max_urgency != "emergency" or gate.not_with or gate.in_scope_only):
             clauses.append("its gate lets it be shown (urgency, withholding warning signs, scope)")
