@@ -227,7 +227,8 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
     from .guidance import Guidance
     from .models import FILES
 
-    files = {name: _construct(model, data[name]) for name, model in FILES.items()}
+    files = {name: _construct(model, data[name]) for name, model in FILES.items() if name in data}
+    figures = files.get("figures.yaml")
     kinds = _node_types()
     thermal = files["thermal.yaml"]
     return Guidance(
@@ -248,4 +249,5 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
         source_conditions={k: _decode_tree(v, kinds) for k, v in form["source_conditions"]},
         data=data,
         digest=digest,
+        poses={p.id: p for p in figures.poses} if figures is not None else {},
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Condition, QuestionSpec
+from .figures import Pose
 from .models import (
     Conflict,
     Invariant,
@@ -70,6 +71,8 @@ class Guidance:
     data: Mapping[str, Any]
     """The raw content of each file, keyed by file name (for exports and diffs)."""
     digest: str
+    poses: Mapping[str, Pose] = field(default_factory=dict)
+    """The figures' poses by id (``figures.yaml``; empty for a guide without pictures)."""
     # Caches, not content: ``dataclasses.replace`` gives a copy fresh ones.
     _engine: list[Engine] = field(default_factory=list, init=False, repr=False)
     _decisions: list[DecisionModel] = field(default_factory=list, init=False, repr=False)
