@@ -8,17 +8,24 @@ exercise a picture with alt text.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import shutil
 import xml.etree.ElementTree as ET
+from html import escape
 from pathlib import Path
+from typing import Any
 
+import pikepdf
 import pytest
 
 from kneeguide.figures import HEIGHT, LENGTHS, PARTS, WIDTH, Angles, Point, Pose, Prop, joints, start
+from kneeguide.guidance import Guidance
 from kneeguide.loader import check
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
-from kneeguide_exporters.figures import svg
+from kneeguide_exporters.figures import picture, svg
+from test_html import browser, open_page  # noqa: F401  (browser is a fixture)
 
 SVG = "{http://www.w3.org/2000/svg}"
 SHIPPED = guidance_root() / DEFAULT_GUIDELINE
@@ -163,3 +170,95 @@ def test_a_broken_figures_file_stops_before_the_steps_are_checked(tmp_path: Path
     result = check(folder, review_dates=False)
     assert [d.code for d in result.errors] == ["schema"]
     assert Path(result.errors[0].file).name == "figures.yaml"
+
+
+# --- in the leaflets and the plan -------------------------------------------------------
+
+
+def _pictured(g: Guidance) -> dict[str, tuple[str, str]]:
+    """Every step with a picture: id -> (svg, alt)."""
+    return {s.id: picture(g, s.id) for s in (*g.relief, *g.prevention) if s.figure is not None}
+
+
+def _figure_alts(data: bytes) -> list[str]:
+    """The alternate description of every Figure in a PDF's structure tree, in order."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, pikepdf.Array):
+            for child in node:
+                walk(child)
+        elif isinstance(node, pikepdf.Dictionary):
+            if node.get("/S") == "/Figure":
+                found.append(str(node.get("/Alt", "")))
+            if "/K" in node:
+                walk(node.K)
+
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        walk(doc.Root.StructTreeRoot)
+    return found
+
+
+def test_html_leaflets_show_each_picture_in_its_step(guidance: Guidance) -> None:
+    from kneeguide_exporters import html
+
+    pages = html.render(guidance)
+    pictured = _pictured(guidance)
+    assert len(pictured) >= 6
+    leaflet = pages[f"{guidance.id}.html"].decode()
+    summary = pages[f"{guidance.id}-summary.html"].decode()
+    for step_id, (markup, alt) in pictured.items():
+        start = leaflet.index(f'id="step-{step_id}"')
+        ends = (leaflet.find('<li class="card"', start), leaflet.find("</ul>", start))
+        card = leaflet[start : min(i for i in ends if i != -1)]  # the step's own card
+        assert markup in card, step_id
+        assert f'aria-label="{escape(alt, quote=True)}"' in markup
+        assert markup in summary, step_id
+    assert leaflet.count('<svg xmlns="http://www.w3.org/2000/svg"') == len(pictured)
+    assert "<svg" not in pages[f"{guidance.id}-clinician.html"].decode()
+
+
+def test_pdf_leaflets_tag_each_picture_with_its_alt_text(guidance: Guidance) -> None:
+    from kneeguide_exporters import pdf
+
+    alts = sorted(alt for _, alt in _pictured(guidance).values())
+    for name, data in pdf.render(guidance).items():
+        assert sorted(_figure_alts(data)) == alts, name
+
+
+def test_the_plan_shows_the_pictures_of_its_steps(guidance: Guidance) -> None:
+    from kneeguide_exporters import plan
+
+    a = guidance.assess(json.loads((Path(__file__).parent / "answers" / "baseline.json").read_text()))
+    pictured = _pictured(guidance)
+    shown = [pictured[s.id] for s in (*a.relief, *a.prevention) if s.id in pictured]
+    assert shown, "the baseline plan has a stretch"
+    page = plan.render_plan(guidance, a, "html").decode()
+    for markup, _ in shown:
+        assert markup in page
+    assert page.count("<svg") == len(shown)
+    assert sorted(_figure_alts(plan.render_plan(guidance, a, "pdf"))) == sorted(alt for _, alt in shown)
+
+
+@pytest.mark.browser
+def test_a_browser_names_each_picture_by_its_alt_text(
+    browser: Any,  # noqa: F811
+    guidance: Guidance,
+    tmp_path: Path,
+) -> None:
+    """What assistive technology gets: one image per picture, named by its alt text, nothing inside."""
+    from kneeguide_exporters import html
+
+    path = tmp_path / "leaflet.html"
+    path.write_bytes(html.render(guidance)[f"{guidance.id}.html"])
+    page = open_page(browser, path)
+    try:
+        for _, alt in _pictured(guidance).values():
+            assert page.get_by_role("img", name=alt, exact=True).count() >= 1, alt
+        hidden = page.evaluate(
+            "() => [...document.querySelectorAll('svg.figure > :not(title)')]"
+            ".every(e => e.getAttribute('aria-hidden') === 'true')"
+        )
+        assert hidden
+    finally:
+        page.context.close()

@@ -19,10 +19,17 @@ sheet, so it needs no font and loads nothing.
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from kneeguide.figures import HEAD_RADIUS, HEIGHT, PARTS, WIDTH, Pose, Prop, joints, start
 
-__all__ = ["svg"]
+if TYPE_CHECKING:
+    from kneeguide.guidance import Guidance
+
+__all__ = ["Picture", "picture", "svg"]
+
+Picture = tuple[str, str]
+"""A step's picture as ``(svg, alt)``; ``("", "")`` for a step without one."""
 
 _CARD = "#eef3f7"
 _PROP_FILL = "#d3dbe3"
@@ -68,6 +75,19 @@ def svg(pose: Pose, alt: str) -> str:
             parts.append(_line(at[a], at[b], _TOWEL, 2.4))
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+def picture(guidance: Guidance, step_id: str) -> Picture:
+    """The picture of step ``step_id`` and its alt text (the step's own words, else the pose's).
+
+    Validated content guarantees the pose exists and one of the two has alt text.
+    """
+    step = next((s for s in (*guidance.relief, *guidance.prevention) if s.id == step_id), None)
+    if step is None or step.figure is None:
+        return "", ""
+    pose = guidance.poses[step.figure.pose]
+    alt = step.figure.alt or pose.alt or ""
+    return svg(pose, alt), alt
 
 
 def _prop(p: Prop) -> str:

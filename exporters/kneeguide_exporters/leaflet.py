@@ -20,6 +20,8 @@ from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
 from kneeguide.renderers import to_english
 
+from .figures import picture
+
 __all__ = ["EVIDENCE_LABELS", "Leaflet", "build"]
 
 URGENCY_HEADINGS = {
@@ -88,6 +90,10 @@ class StepView:
     evidence_note: str = ""
     for_whom: str = ""
     """Who the step is for, in the content's plain words (empty when it is for everyone)."""
+    figure: str = ""
+    """The step's picture as SVG markup (``figures.svg``, which escapes the alt text), or empty."""
+    figure_alt: str = ""
+    """What the picture shows, in plain words (the PDF's alt text)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,7 @@ def build(g: Guidance) -> Leaflet:
                 EVIDENCE_LABELS[s.evidence],
                 s.evidence_note or "",
                 s.for_whom or "",
+                *picture(g, s.id),
             )
             for s in items
         ]
