@@ -403,7 +403,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PHONE = {"width": 375, "height": 812}
+PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -646,16 +646,16 @@ def test_hostile_markup_is_shown_as_text_and_never_runs(
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["leaflet", "clinician"])
+@pytest.mark.parametrize("which", ["leaflet", "summary", "clinician"])
 def test_screenshots_for_people_to_look_at(browser: Any, exported: dict[str, Path], which: str) -> None:
-    """The first screen at phone and desktop size, light and dark, plus the whole page in light."""
+    """The first screen at 390 px (a phone) and 1280 px, light and dark, plus the whole page in light."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     written = []
     for label, viewport, scheme, whole in (
-        ("phone", PHONE, "light", True),
-        ("desktop", DESKTOP, "light", True),
-        ("phone-dark", PHONE, "dark", False),
-        ("desktop-dark", DESKTOP, "dark", False),
+        ("390", PHONE, "light", True),
+        ("1280", DESKTOP, "light", True),
+        ("390-dark", PHONE, "dark", False),
+        ("1280-dark", DESKTOP, "dark", False),
     ):
         page = open_page(browser, exported[which], viewport=viewport, color_scheme=scheme)
         try:

@@ -23,6 +23,8 @@ from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
 from kneeguide.renderers import to_english
 
+from .figures import picture
+
 __all__ = ["URGENCY_HEADING_KEYS", "Leaflet", "build", "long_date"]
 
 URGENCY_HEADING_KEYS = {u: f"heading.{u}" for u in ("emergency", "urgent", "soon")}
@@ -80,6 +82,10 @@ class StepView:
     evidence_note: str = ""
     for_whom: str = ""
     """Who the step is for, in the content's plain words (empty when it is for everyone)."""
+    figure: str = ""
+    """The step's picture as SVG markup (``figures.svg``, which escapes the alt text), or empty."""
+    figure_alt: str = ""
+    """What the picture shows, in plain words (the PDF's alt text)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,7 @@ def build(g: Guidance) -> Leaflet:
                 g.ui[f"evidence.{s.evidence}"],
                 s.evidence_note or "",
                 s.for_whom or "",
+                *picture(g, s.id),
             )
             for s in items
         ]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 if TYPE_CHECKING:
     from kneeguide.engine import Assessment
     from kneeguide.guidance import Guidance
+    from kneeguide.results import StepResult
 
 __all__ = ["FORMATS", "PAPERS", "Plan", "build_plan", "plan_words", "render_plan"]
 
@@ -50,6 +51,9 @@ class StepLine:
     title: str
     text: str
     how_to: list[str]
+    figure: str = ""
+    """The step's picture as SVG markup, or empty (see ``leaflet.StepView``)."""
+    figure_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,8 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     emergency = a.urgency == "emergency"
     fired_ids = {f.id for f in a.red_flags}
     fired = a.shown_red_flags
-    relief = [] if emergency else [StepLine(s.title, s.text, list(s.how_to)) for s in a.relief]
-    prevention = [] if emergency else [StepLine(s.title, s.text, list(s.how_to)) for s in a.prevention]
+    relief = [] if emergency else [_step(g, s) for s in a.relief]
+    prevention = [] if emergency else [_step(g, s) for s in a.prevention]
     to_watch = [rf for rf in g.red_flags if rf.id not in fired_ids and not rf.out_of_scope]
     watch = [
         WatchGroup(u, words[f"watch_{u}"], titles)
@@ -151,6 +155,12 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
         disclaimer=m.disclaimer,
         words=words,
     )
+
+
+def _step(g: Guidance, s: StepResult) -> StepLine:
+    from .figures import picture
+
+    return StepLine(s.title, s.text, list(s.how_to), *picture(g, s.id))
 
 
 def _short_reference(g: Guidance, sid: str) -> str:

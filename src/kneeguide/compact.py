@@ -229,7 +229,8 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
     from .guidance import Guidance
     from .models import FILES
 
-    files = {name: _construct(model, data[name]) for name, model in FILES.items()}
+    files = {name: _construct(model, data[name]) for name, model in FILES.items() if name in data}
+    figures = files.get("figures.yaml")
     kinds = _node_types()
     thermal = files["thermal.yaml"]
     loc = _decode_localisation(form["localisation"])
@@ -251,6 +252,7 @@ def _guidance(form: Mapping[str, Any], data: dict[str, Any], folder: Path, diges
         source_conditions={k: _decode_tree(v, kinds) for k, v in form["source_conditions"]},
         data=data,
         digest=digest,
+        poses={p.id: p for p in figures.poses} if figures is not None else {},
         localisation=loc,
     )
     # As the checker gives it: the content in its default locale.

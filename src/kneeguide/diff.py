@@ -30,7 +30,7 @@ from typing import Any
 from .errors import KneeguideError
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
-from .models import FILES, ITEM_LISTS, URGENCIES
+from .models import FILES, ITEM_LISTS, OPTIONAL_FILES, URGENCIES
 
 __all__ = ["Diff", "DiffError", "diff", "open_side"]
 
@@ -109,6 +109,8 @@ def open_side(spec: str, default_path: str = DEFAULT_PATH) -> Iterator[Guidance]
                     ["git", "show", f"{rev}:{path}/{name}"], capture_output=True, check=True, timeout=60
                 ).stdout
             except (OSError, subprocess.SubprocessError) as exc:
+                if name in OPTIONAL_FILES and isinstance(exc, subprocess.CalledProcessError):
+                    continue  # a revision from before the file, or a guide without it
                 detail = getattr(exc, "stderr", b"") or b""
                 reason = detail.decode("utf-8", "replace").strip() or str(exc)
                 raise DiffError(
@@ -131,7 +133,7 @@ def _load(folder: Path) -> Guidance:
 def _items(g: Guidance) -> dict[tuple[str, str], dict[str, Any]]:
     out = {}
     for fname, key in ITEM_LISTS.items():
-        for item in g.data[fname][key]:
+        for item in g.data.get(fname, {}).get(key, []):
             out[(fname, item["id"])] = item
     return out
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .conditions import Condition, QuestionSpec
+from .figures import Pose
 from .models import (
     Conflict,
     Invariant,
@@ -78,6 +79,8 @@ class Guidance:
     """The program's own words in this locale, by key (``ui.yaml``), e.g. ``report.sources``."""
     localisation: Localisation | None = field(default=None, repr=False)
     """The regions and translations, so any copy can give any shipped locale."""
+    poses: Mapping[str, Pose] = field(default_factory=dict)
+    """The figures' poses by id (``figures.yaml``; empty for a guide without pictures)."""
     # Caches, not content: ``dataclasses.replace`` gives a copy fresh ones.
     _engine: list[Engine] = field(default_factory=list, init=False, repr=False)
     _decisions: list[DecisionModel] = field(default_factory=list, init=False, repr=False)

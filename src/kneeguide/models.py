@@ -13,9 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .figures import FigureRef, FiguresFile
+
 __all__ = [
     "FILES",
     "ITEM_LISTS",
+    "OPTIONAL_FILES",
     "URGENCIES",
     "Caution",
     "ChangeLogEntry",
@@ -306,6 +309,12 @@ class Step(_Model):
         description="Who this is for, in plain words for patient materials "
         "(needed when the condition is not 'true').",
     )
+    shows: Literal["stretch", "position", "exercise"] | None = Field(
+        default=None,
+        description="What the step shows the body doing; a step that shows a stretch, a "
+        "position or an exercise needs a figure.",
+    )
+    figure: FigureRef | None = Field(default=None, description="The picture of the step.")
 
 
 class StepsFile(_Model):
@@ -392,7 +401,7 @@ class ConflictsFile(_Model):
     conflicts: list[Conflict] = Field(min_length=1)
 
 
-FILES: dict[str, type[_Model]] = {
+FILES: dict[str, type[BaseModel]] = {
     "guideline.yaml": GuidelineFile,
     "questions.yaml": QuestionsFile,
     "red_flags.yaml": RedFlagsFile,
@@ -403,8 +412,12 @@ FILES: dict[str, type[_Model]] = {
     "invariants.yaml": InvariantsFile,
     "hazards.yaml": HazardsFile,
     "conflicts.yaml": ConflictsFile,
+    "figures.yaml": FiguresFile,
 }
 """Every file of a guidance folder and the model that describes it."""
+
+OPTIONAL_FILES: frozenset[str] = frozenset({"figures.yaml"})
+"""Files a guidance folder may leave out: a guide without pictures needs no poses."""
 
 ITEM_LISTS: dict[str, str] = {
     "questions.yaml": "questions",
@@ -416,6 +429,7 @@ ITEM_LISTS: dict[str, str] = {
     "invariants.yaml": "invariants",
     "hazards.yaml": "hazards",
     "conflicts.yaml": "conflicts",
+    "figures.yaml": "poses",
 }
 """The files that hold a list of items with ids, and the key of that list."""
 

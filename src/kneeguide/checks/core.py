@@ -75,6 +75,8 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self.docs: dict[str, YamlDocument] = {}
         self.models: dict[str, BaseModel] = {}
+        self.left_out: set[str] = set()
+        """Optional files the folder does not have (an optional file that is there must be valid)."""
 
     # -- reporting ---------------------------------------------------------------
 
@@ -138,7 +140,7 @@ class Checker:
             if schema.schema_check(self, name, doc, reported):
                 schema.model_check(self, name, doc)
         guidance = None
-        if len(self.models) == len(FILES):
+        if all(name in self.models for name in FILES if name not in self.left_out):
             guidance = self.semantic_check()
         self.diagnostics = sorted(
             dict.fromkeys(self.diagnostics), key=lambda d: (d.file, d.line, d.column, d.message)
@@ -151,6 +153,7 @@ class Checker:
     def semantic_check(self) -> Guidance | None:
         from ..decision_checks import check_decisions
         from ..localisation.checks import check_localisation
+        from ..figures import FiguresFile
         from ..models import (
             ConflictsFile,
             GuidelineFile,
@@ -162,7 +165,7 @@ class Checker:
             StepsFile,
             ThermalFile,
         )
-        from . import conditions, content, review
+        from . import conditions, content, figures, review
 
         meta = self.model(GuidelineFile, "guideline.yaml").guideline
         qfile = self.model(QuestionsFile, "questions.yaml")
@@ -174,6 +177,7 @@ class Checker:
         invariants = self.model(InvariantsFile, "invariants.yaml").invariants
         hazards = self.model(HazardsFile, "hazards.yaml").hazards
         conflicts = self.model(ConflictsFile, "conflicts.yaml").conflicts
+        poses = self.model(FiguresFile, "figures.yaml").poses if "figures.yaml" in self.models else []
 
         content.check_unique_ids(self)
         content.check_questions(self, qfile.questions)
@@ -196,6 +200,7 @@ class Checker:
         content.check_thermal(self, thermal)
         content.check_sources(self)
         content.check_references(self)
+        figures.check_figures(self, poses, {"relief.yaml": relief, "prevention.yaml": prevention})
         review.check_dates(self, meta)
         review.check_reading(self, meta)
         review.check_claims(self)
@@ -209,6 +214,7 @@ class Checker:
             "prevention": tuple(prevention),
             "hazards": tuple(hazards),
             "conflicts": tuple(conflicts),
+            "poses": {p.id: p for p in poses},
         }
         localisation, self.readings = check_localisation(
             self, self.folder, self.docs, parts, guidance_root() / DEFAULT_GUIDELINE, self.review_dates
@@ -242,5 +248,7 @@ class Checker:
     def items(self) -> Iterable[tuple[str, tuple[str | int, ...], Mapping[str, Any]]]:
         """Every id-carrying item in the raw data: (file, path, item)."""
         for fname, key in ITEM_LISTS.items():
+            if fname not in self.docs:
+                continue  # an optional file left out
             for i, item in enumerate(self.docs[fname].data[key]):
                 yield fname, (key, i), item

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..hints import closest
 from ..localisation.checks import LOCALE_FILES
-from ..models import FILES, SCHEMA_NAMES
+from ..models import FILES, OPTIONAL_FILES, SCHEMA_NAMES
 from ..yamlsource import SourceError, YamlDocument, read_yaml
 
 if TYPE_CHECKING:
@@ -40,7 +40,11 @@ def read_files(ctx: Checker) -> None:
     for name in FILES:
         path = ctx.folder / name
         if name not in present:
-            if name not in suggested:
+            if name in suggested:
+                pass  # reported as the misspelt file, which stops the later stages
+            elif name in OPTIONAL_FILES:
+                ctx.left_out.add(name)
+            else:
                 ctx.error(name, (), "this guidance file is missing", code="missing-file")
             continue
         outside = _outside_link(ctx.folder, path)

@@ -91,16 +91,22 @@ _PATIENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "thermal.yaml": ("rules", ("title", "instructions", "for_whom")),
     "relief.yaml": ("steps", ("title", "text", "for_whom")),
     "prevention.yaml": ("steps", ("title", "text", "for_whom")),
+    "figures.yaml": ("poses", ("alt",)),
 }
 
 
 def patient_texts(docs: Mapping[str, YamlDocument]) -> Iterable[tuple[str, tuple[str | int, ...], str]]:
     """Every piece of text a patient reads: (file, path, text)."""
     for fname, (key, fields) in _PATIENT_FIELDS.items():
+        if fname not in docs:
+            continue  # an optional file left out
         for i, item in enumerate(docs[fname].data[key]):
             for f in fields:
                 if isinstance(item.get(f), str):
                     yield fname, (key, i, f), item[f]
+            figure = item.get("figure")
+            if isinstance(figure, dict) and isinstance(figure.get("alt"), str):
+                yield fname, (key, i, "figure", "alt"), figure["alt"]
             for j, c in enumerate(item.get("cautions") or []):
                 yield fname, (key, i, "cautions", j, "text"), c["text"]
             for j, h in enumerate(item.get("how_to") or []):

@@ -57,6 +57,7 @@ _COLLECTION_FILES = {
     "prevention": ("prevention.yaml", "steps"),
     "hazards": ("hazards.yaml", "hazards"),
     "conflicts": ("conflicts.yaml", "conflicts"),
+    "figures": ("figures.yaml", "poses"),
 }
 
 

@@ -196,6 +196,7 @@ def _build(g: Guidance, loc: Localisation, locale: str) -> Guidance:
             "prevention": g.prevention,
             "hazards": g.hazards,
             "conflicts": g.conflicts,
+            "poses": g.poses,
         },
         text,
     )

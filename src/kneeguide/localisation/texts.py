@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..figures import FigureRef, Pose
 from ..models import Caution, Choice, Conflict, Hazard, Metadata, Question, RedFlag, Step, ThermalRule
 
 __all__ = [
@@ -41,7 +42,9 @@ FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     RedFlag: ("title", "advice", "clinician_note"),
     ThermalRule: ("title", "instructions", "cautions", "rationale", "for_whom"),
     Caution: ("text",),
-    Step: ("title", "text", "how_to", "evidence_note", "for_whom"),
+    Step: ("title", "text", "how_to", "evidence_note", "for_whom", "figure"),
+    FigureRef: ("alt",),
+    Pose: ("alt",),
     Hazard: ("hazard", "cause", "effect", "control", "verification"),
     Conflict: ("reason",),
 }
@@ -56,6 +59,11 @@ PATIENT_FIELDS: frozenset[tuple[str, str]] = frozenset(
         ("thermal", "title"),
         ("thermal", "instructions"),
         ("thermal", "cautions"),
+        ("questions", "choices"),
+        ("thermal", "for_whom"),
+        ("relief", "for_whom"),
+        ("prevention", "for_whom"),
+        ("figures", "alt"),
         ("relief", "title"),
         ("relief", "text"),
         ("relief", "how_to"),
@@ -108,6 +116,8 @@ def _rewrite_model(obj: BaseModel, key: str, fn: Rewriter) -> BaseModel:
         new: Any
         if isinstance(value, str):
             new = fn(here, value)
+        elif isinstance(value, BaseModel):
+            new = _rewrite_model(value, here, fn)
         else:
             new = [
                 fn(f"{here}.{i}", v)
@@ -141,6 +151,8 @@ def rewrite(parts: Mapping[str, Any], fn: Rewriter) -> dict[str, Any]:
     out: dict[str, Any] = {"metadata": _rewrite_model(parts["metadata"], "guideline", fn)}
     for prefix, attr in COLLECTIONS:
         out[attr] = tuple(_rewrite_model(item, f"{prefix}.{item.id}", fn) for item in parts[attr])
+    if "poses" in parts:  # the pictures' alt text (figures.yaml)
+        out["poses"] = {pid: _rewrite_model(pose, f"figures.{pid}", fn) for pid, pose in parts["poses"].items()}
     return out
 
 
