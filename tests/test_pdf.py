@@ -394,12 +394,12 @@ def test_a_regional_language_tag_is_kept(content_copy: Path) -> None:
 def test_summary_is_two_tagged_pages_signs_first(
     rendered: dict[str, bytes], guidance: Guidance, suffix: str, tmp_path: Path
 ) -> None:
-    from kneeguide_exporters.plan import WORDS
+    from kneeguide_exporters.plan import plan_words
 
     data = rendered[f"{guidance.id}-summary{suffix}.pdf"]
     with pikepdf.open(io.BytesIO(data)) as doc:
         assert len(doc.pages) == 2
-        title = f"{guidance.metadata.title}: {WORDS['summary']}"
+        title = f"{guidance.metadata.title}: {plan_words(guidance)['summary']}"
         assert accessibility_problems(doc, title, guidance.metadata.language) == []
     path = tmp_path / "summary.pdf"
     path.write_bytes(data)

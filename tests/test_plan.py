@@ -87,7 +87,7 @@ def emergency(guidance: Guidance) -> Assessment:
 
 def test_self_care_plan_holds_what_applies_in_order(guidance: Guidance, baseline: Assessment) -> None:
     text = text_of(plan.render_plan(guidance, baseline, "html"))
-    w = plan.WORDS
+    w = plan.plan_words(guidance)
     order = [w["now_self_care"], w["thermal"], baseline.thermal.title, w["relief"]]
     order += [s.title for s in baseline.relief] + [w["prevention"]] + [s.title for s in baseline.prevention]
     order += [w["watch"], guidance.metadata.disclaimer]
@@ -113,7 +113,8 @@ def test_fired_signs_come_first(guidance: Guidance) -> None:
     a = assess(guidance, SOON)
     text = text_of(plan.render_plan(guidance, a, "html"))
     first = min(text.find(f.advice) for f in a.red_flags)
-    assert 0 <= text.find(plan.WORDS[f"now_{a.urgency}"]) < first < text.find(plan.WORDS["thermal"])
+    w = plan.plan_words(guidance)
+    assert 0 <= text.find(w[f"now_{a.urgency}"]) < first < text.find(w["thermal"])
 
 
 def test_emergency_plan_is_only_what_to_do_now(guidance: Guidance, emergency: Assessment) -> None:
@@ -124,7 +125,7 @@ def test_emergency_plan_is_only_what_to_do_now(guidance: Guidance, emergency: As
         for flag in emergency.red_flags:
             assert flag.title in text
             assert " ".join(flag.advice.split()) in " ".join(text.split())
-        absent = [plan.WORDS[k] for k in ("thermal", "relief", "prevention", "watch")]
+        absent = [plan.plan_words(guidance)[k] for k in ("thermal", "relief", "prevention", "watch")]
         absent += [s.title for s in (*full.relief, *full.prevention)] + [full.thermal.title]
         assert [a for a in absent if a in text] == []
 
@@ -293,3 +294,33 @@ def test_printed_html_emergency_plan_and_summary_keep_their_page_counts(
         _save(f"html-{name}-printed.pdf", data)
         counts[name] = pages(data)
     assert counts == {"emergency": 1, "summary": 2}
+
+
+def test_the_plan_speaks_the_locale_it_is_made_in(guidance: Guidance) -> None:
+    """Every word the plan adds is the locale's: a Spanish plan has no English plan words."""
+    es = guidance.localized("es-US")
+    english, spanish = plan.plan_words(guidance), plan.plan_words(es)
+    assert english.keys() == spanish.keys() and english["title"] == "Your plan"
+    page = plan.render_plan(es, assess(es, BASELINE), "html").decode("utf-8")
+    assert 'lang="es-US"' in page and spanish["now_self_care"] in page
+    differing = [k for k in english if english[k] != spanish[k] and len(english[k]) > 3]
+    assert len(differing) > 20
+    for key in differing:
+        assert f">{english[key]}<" not in page, key
+
+
+def test_an_emergency_shows_only_what_to_do_now(guidance: Guidance) -> None:
+    """A lower flag that fired beside an emergency waits: the plan and the report show the call only."""
+    from kneeguide.report import assessment_text
+
+    a = assess(guidance, {**EMERGENCY, "wakes_from_sleep": True})
+    lower = [f for f in a.red_flags if f.urgency != "emergency"]
+    assert a.urgency == "emergency" and lower, "the answers fire a lower flag as well"
+    assert {f.id for f in a.shown_red_flags} == {f.id for f in a.red_flags if f.urgency == "emergency"}
+    page = plan.render_plan(guidance, a, "html").decode("utf-8")
+    report = assessment_text(guidance, a)
+    for flag in lower:
+        assert flag.title not in page and flag.title not in report, flag.id
+    for flag in a.shown_red_flags:
+        assert flag.title in page and flag.title in report, flag.id
+    assert {f["id"] for f in json.loads(a.to_json())["red_flags"]} == {f.id for f in a.red_flags}
