@@ -63,6 +63,8 @@ class Localisation:
     ui_params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _cache: dict[str, Guidance] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _words: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    """A region's placeholder words in a language, worked out once (not content: not compared)."""
 
     def __eq__(self, other: object) -> bool:
         """The same words in every locale (the cache of built copies does not count)."""
@@ -75,6 +77,7 @@ class Localisation:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_cache"] = {}
+        state["_words"] = {}
         del state["_lock"]
         return state
 
@@ -105,9 +108,11 @@ class Localisation:
         return self.render(raw, language, region)
 
     def render(self, raw: str, language: str, region: str) -> str:
-        values = self.regions.get(region, {})
-        if values:
-            words = {k: self._value(region, k, language) for k in values}
+        if "{" in raw and self.regions.get(region):
+            words = self._words.get((region, language))
+            if words is None:  # the same words for every string: filled in at most once per locale
+                words = {k: self._value(region, k, language) for k in self.regions[region]}
+                self._words[region, language] = words
             raw = fill(raw, words)
         if language == self.source_language and self.spelling.get(region):
             raw = _respell(raw, self.spelling[region])
