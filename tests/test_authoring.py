@@ -21,11 +21,20 @@ PACKAGED = REPO / "guidance" / "knee-muscle-spasm"
 _CODE = re.compile(r'\bcode(?::\s*str)?\s*=\s*"([a-z][a-z0-9-]*)"')
 
 
+_LOCALE_CODE = re.compile(r"^``([a-z][a-z0-9-]*)`` {2,}", re.M)
+_ANSWER_CODES = ("answer_checks.py", "errors.py")
+"""Where answer problems get their codes: apps' codes (contracts), not content diagnostics."""
+
+
 def _emitted_codes() -> set[str]:
     found: set[str] = set()
     for root in (REPO / "src", REPO / "exporters"):
         for path in root.rglob("*.py"):
-            found.update(_CODE.findall(path.read_text("utf-8")))
+            if path.name not in _ANSWER_CODES:
+                found.update(_CODE.findall(path.read_text("utf-8")))
+    # The locale checks pass their code by position; their docstring lists every one.
+    checks = (REPO / "src" / "kneeguide" / "localisation" / "checks.py").read_text("utf-8")
+    found.update(_LOCALE_CODE.findall(checks.split('"""')[1]))
     return found
 
 

@@ -14,6 +14,7 @@ has a stable code (docs/localisation.md lists them):
 ``translation-unknown``   a translation of a string that does not exist;
 ``translation-placeholders``  a translation that drops or adds a placeholder;
 ``translation-unreviewed``    (warning) a language no clinician has reviewed;
+``ui-language``           ``ui.yaml`` in another language than the content;
 ``reading-grade``         a locale's patient text above its language's limit.
 """
 
@@ -189,7 +190,7 @@ def check_localisation(
             "ui.yaml",
             ("language",),
             f"the UI strings are in {ui.language!r}, the content in {source_language!r}",
-            "content",
+            "ui-language",
         )
 
     region_codes = [r.code for r in regions.regions]
