@@ -76,8 +76,7 @@ def render(guidance: Guidance, bundle: str = "collection") -> dict[str, bytes]:
     from .jsontext import dumps
 
     built = localise_bundle(build_bundle(guidance, bundle), guidance, lambda g: build_bundle(g, bundle))
-    text = dumps(built) + "
-"
+    text = dumps(built) + "\n"
     return {f"{guidance.id}.fhir.json": text.encode("utf-8")}
 
 
