@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from starlette.testclient import TestClient
 
 from kneeguide.cli import main
 from kneeguide.guidance import Guidance
+from kneeguide.loader import check
 from kneeguide.localisation.reading import spanish_grade
 from kneeguide.readability import grade
 from kneeguide.service.app import create_app
@@ -28,6 +30,7 @@ from kneeguide_exporters.fhir_locale import TRANSLATION_EXT
 from service_support import cds_request, response_for
 from test_vignettes import BASELINE
 
+REPO = Path(__file__).resolve().parents[1]
 EMERGENCY = {**BASELINE, "chest_pain_or_breathless": True}
 PROGRAM_KEYS = ("fhir.", "cds.", "interview.")
 """The UI strings of the programs that spoke only English before."""
@@ -268,3 +271,32 @@ def test_every_program_word_has_a_spanish_translation(guidance: Guidance) -> Non
         k for k in keys if es.ui[k] == guidance.ui[k] and re.search("[a-z]", re.sub("{[^}]*}", "", es.ui[k]))
     ]
     assert same == [], same
+
+
+# --- the locale files' schemas ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [("regions.yaml", "regions"), ("ui.yaml", "ui"), ("translations/es.yaml", "translation")],
+)
+def test_each_locale_file_points_at_its_schema_and_passes_it(
+    guidance: Guidance, name: str, schema: str
+) -> None:
+    from jsonschema import Draft202012Validator
+
+    path = guidance.folder / name
+    pointer = path.read_text("utf-8").split("\n", 1)[0]
+    target = (path.parent / pointer.split("$schema=", 1)[1]).resolve()
+    assert target == (REPO / "schemas" / f"{schema}.schema.json").resolve()
+    validator = Draft202012Validator(json.loads(target.read_text("utf-8")))
+    assert list(validator.iter_errors(guidance.data[name])) == []
+
+
+def test_validate_reports_a_locale_file_without_its_schema_pointer(content_copy: Path) -> None:
+    path = content_copy / "translations" / "es.yaml"
+    path.write_text(path.read_text("utf-8").split("\n", 1)[1], "utf-8")
+    result = check(content_copy, review_dates=False)
+    (found,) = [d for d in result.diagnostics if d.code == "schema-pointer"]
+    assert found.file.endswith("translations/es.yaml") and found.line == 1
+    assert "$schema=../../../schemas/translation.schema.json" in found.message

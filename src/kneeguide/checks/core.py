@@ -152,8 +152,8 @@ class Checker:
 
     def semantic_check(self) -> Guidance | None:
         from ..decision_checks import check_decisions
-        from ..localisation.checks import check_localisation
         from ..figures import FiguresFile
+        from ..localisation.checks import check_localisation
         from ..models import (
             ConflictsFile,
             GuidelineFile,

@@ -152,7 +152,8 @@ def rewrite(parts: Mapping[str, Any], fn: Rewriter) -> dict[str, Any]:
     for prefix, attr in COLLECTIONS:
         out[attr] = tuple(_rewrite_model(item, f"{prefix}.{item.id}", fn) for item in parts[attr])
     if "poses" in parts:  # the pictures' alt text (figures.yaml)
-        out["poses"] = {pid: _rewrite_model(pose, f"figures.{pid}", fn) for pid, pose in parts["poses"].items()}
+        poses = parts["poses"].items()
+        out["poses"] = {pid: _rewrite_model(pose, f"figures.{pid}", fn) for pid, pose in poses}
     return out
 
 
