@@ -134,11 +134,11 @@ def test_interactive_prompt_asks_again_for_digits_of_other_scripts(
 def test_digits_of_other_scripts_are_refused_at_number_and_choice_questions(
     kind: str, guidance: Guidance
 ) -> None:
-    from kneeguide.interactive import _parse
+    from kneeguide.interactive import _Words
 
     question = next(q for q in guidance.questions if q.type == kind)
     for text in OTHER_DIGITS:
-        value, problem = _parse(question, text)
+        value, problem = _Words(guidance).parse(question, text)
         assert value is None and problem is not None and problem.startswith("please "), text
 
 

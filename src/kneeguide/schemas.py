@@ -50,6 +50,17 @@ def generate() -> dict[str, str]:
         }
         schema.setdefault("description", f"A kneeguide guidance file ({fname}). Generated from the models.")
         out[name] = _text(schema)
+    from .localisation.files import LOCALE_SCHEMAS
+
+    for fname, (name, model) in LOCALE_SCHEMAS.items():
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCHEMA_BASE + name,
+            **model.model_json_schema(mode="validation"),
+        }
+        what = "translations/<language>.yaml" if fname.endswith("/") else fname
+        schema.setdefault("description", f"A kneeguide locale file ({what}). Generated from the models.")
+        out[name] = _text(schema)
     return out
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from . import common as c
 from .common import Json, Urls, fhir_id
 from .library import GATE_ID
-from .plan import GATE_PRIORITY, GATE_TITLE, GROUPS, gate_advice
+from .plan import GATE_PRIORITY, GROUPS, gate_advice, group_title
 
 if TYPE_CHECKING:
     from kneeguide.guidance import Guidance, Rule
@@ -96,18 +96,21 @@ def apply(guidance: Guidance, response: Mapping[str, Any]) -> Json:
         json.dumps(response, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     ).hexdigest()[:16]
     subject = response.get("subject")
-    who: Json = dict(subject) if isinstance(subject, Mapping) else {"display": "The person who answered"}
+    anyone: Json = {"display": guidance.words("fhir.who_answered")}
+    who: Json = dict(subject) if isinstance(subject, Mapping) else anyone
     status = "active" if guidance.metadata.status == "active" else "draft"
     plan_url = urls.pinned("PlanDefinition", urls.plan_id)
-    made = _Made(digest, who)
+    made = _Made(guidance, digest, who)
     actions: list[Json] = []
     if GATE_ID in chosen:
         text = gate_advice(guidance)
-        actions.append(made.action(GATE_ID, GATE_TITLE, text, GATE_PRIORITY, text, []))
+        title = guidance.words("fhir.gate_title")
+        actions.append(made.action(GATE_ID, title, text, GATE_PRIORITY, text, []))
     rules = {r.id: r for r in guidance.rules()}
-    for group_id, kind, title, behavior in GROUPS:
-        inner = [made.rule(guidance, rules[i]) for i in rules if i in chosen and rules[i].kind == kind]
+    for group_id, kind, behavior in GROUPS:
+        inner = [made.rule(rules[i]) for i in rules if i in chosen and rules[i].kind == kind]
         if inner:
+            title = group_title(guidance, group_id)
             actions.append({"id": group_id, "title": title, "selectionBehavior": behavior, "action": inner})
     top = max((a["priority"] for a in _leaves(actions)), key=_ORDER.index, default="routine")
     group: Json = {
@@ -142,7 +145,8 @@ def apply(guidance: Guidance, response: Mapping[str, Any]) -> Json:
 class _Made:
     """The CommunicationRequests made for one response, and their stable ``urn:uuid`` names."""
 
-    def __init__(self, digest: str, who: Json) -> None:
+    def __init__(self, guidance: Guidance, digest: str, who: Json) -> None:
+        self.g = guidance
         self.digest = digest
         self.who = who
         self.requests: list[Json] = []
@@ -151,9 +155,9 @@ class _Made:
         key = f"kneeguide:{resource['resourceType']}/{resource['id']}"
         return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}"
 
-    def rule(self, guidance: Guidance, rule: Rule) -> Json:
-        citations = [c.citation(guidance.sources[s]) for s in c.sources_of(rule)]
-        advice, payload = c.advice(rule), c.markdown_advice(rule)
+    def rule(self, rule: Rule) -> Json:
+        citations = [c.citation(self.g.sources[s]) for s in c.sources_of(rule)]
+        advice, payload = c.advice(rule), c.markdown_advice(self.g, rule)
         return self.action(rule.id, rule.item.title, advice, c.priority(rule), payload, citations)
 
     def action(

@@ -111,13 +111,14 @@ def build(guidance: Guidance, bundle_type: Literal["collection", "transaction"] 
                     }
                 ]
             },
-            "description": "The decisions of the guidance in CQL: the applicability condition of every "
-            f"action of {urls.url('PlanDefinition', urls.plan_id)}.",
+            "description": guidance.words(
+                "fhir.library_description", url=urls.url("PlanDefinition", urls.plan_id)
+            ),
             "relatedArtifact": [
                 {
                     "type": "depends-on",
                     "label": "questionnaire",
-                    "display": "The questions whose answers the definitions read",
+                    "display": guidance.words("fhir.library_artifact"),
                     "resource": urls.pinned("Questionnaire", urls.plan_id),
                 }
             ],

@@ -22,6 +22,7 @@ __all__ = [
     "PRIORITY_OF_URGENCY",
     "Json",
     "Urls",
+    "action_kinds",
     "advice",
     "artifact_name",
     "citation",
@@ -49,13 +50,14 @@ ACTION_KIND_CODESYSTEM_ID = "kneeguide.action-kind"
 """The CodeSystem naming the kinds of action.  The '.' keeps it apart from the
 answer CodeSystems, whose ids come from question ids (which never contain a '.')."""
 
-ACTION_KINDS: Mapping[str, str] = {
-    "red_flag": "Red flag: a sign that needs medical care",
-    "thermal": "Ice or heat advice (exactly one applies)",
-    "relief": "Relief step during or after a spasm",
-    "prevention": "Prevention step",
-    "answers_incomplete": "The answers are incomplete or out of range: answer every question, or get help",
-}
+ACTION_KINDS: tuple[str, ...] = ("red_flag", "thermal", "relief", "prevention", "answers_incomplete")
+"""The codes of the action-kind CodeSystem; each display is the UI string ``fhir.kind.<code>``."""
+
+
+def action_kinds(guidance: Guidance) -> list[tuple[str, str]]:
+    """Each kind of action's code and its display in the guidance's locale."""
+    return [(kind, guidance.words(f"fhir.kind.{kind}")) for kind in ACTION_KINDS]
+
 
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _ARTIFACT_NAME = re.compile(r"^[A-Z]([A-Za-z0-9_]){0,254}$")  # invariant pdf-0 (and adf-0, qst-0, csd-0)
@@ -150,28 +152,29 @@ def priority(rule: Rule) -> str:
 
 def advice(rule: Rule) -> str:
     """What the person is told, as plain text."""
-    return _texts(rule)[0]
-
-
-def purpose(rule: Rule) -> str:
-    """Why the advice is given, for clinicians."""
-    return _texts(rule)[1]
-
-
-def _texts(rule: Rule) -> tuple[str, str]:
-    """The advice and its purpose: each kind of rule keeps them in different fields."""
     from kneeguide.models import RedFlag, ThermalRule
 
     item = rule.item
     if isinstance(item, RedFlag):
-        return item.advice, item.clinician_note
+        return item.advice
+    return item.instructions if isinstance(item, ThermalRule) else item.text
+
+
+def purpose(guidance: Guidance, rule: Rule) -> str:
+    """Why the advice is given, for clinicians: each kind of rule keeps it in a different field."""
+    from kneeguide.models import RedFlag, ThermalRule
+
+    item = rule.item
+    if isinstance(item, RedFlag):
+        return item.clinician_note
     if isinstance(item, ThermalRule):
-        return item.instructions, item.rationale
-    grade = f"Evidence: {item.evidence.replace('_', ' ')}."
-    return item.text, f"{grade} {item.evidence_note}" if item.evidence_note else grade
+        return item.rationale
+    label = guidance.words(f"evidence.{item.evidence}")
+    grade = guidance.words("fhir.evidence", grade=label[:1].lower() + label[1:])
+    return f"{grade} {item.evidence_note}" if item.evidence_note else grade
 
 
-def markdown_advice(rule: Rule) -> str:
+def markdown_advice(guidance: Guidance, rule: Rule) -> str:
     """The advice with its numbered instructions or cautions, as markdown."""
     from kneeguide.models import Step, ThermalRule
 
@@ -180,7 +183,8 @@ def markdown_advice(rule: Rule) -> str:
     if isinstance(item, Step) and item.how_to:
         parts.append("\n".join(f"{i}. {line}" for i, line in enumerate(item.how_to, start=1)))
     if isinstance(item, ThermalRule) and item.cautions:
-        parts.append("Cautions:\n\n" + "\n".join(f"* {c.text}" for c in item.cautions))
+        cautions = "\n".join(f"* {c.text}" for c in item.cautions)
+        parts.append(f"{guidance.words('fhir.cautions')}\n\n{cautions}")
     return "\n\n".join(parts)
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .bundle import Artifacts
     from .fhirpath import FhirPath
 
-__all__ = ["GATE_ADVICE", "GROUPS", "Plan", "gate_advice"]
+__all__ = ["GROUPS", "Plan", "gate_advice", "group_title"]
 
 ALTERNATIVE = "http://hl7.org/fhir/StructureDefinition/cqf-alternativeExpression"
 _PLAN_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
@@ -40,30 +40,31 @@ _USAGE_CONTEXT_TYPE = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 _ISO_3166 = "urn:iso:std:iso:3166"
 _RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
-GROUPS: tuple[tuple[str, str, str, str], ...] = (
-    ("red_flags", "red_flag", "Warning signs that need medical care", "any"),
-    ("thermal", "thermal", "Ice or heat: the one rule that applies", "exactly-one"),
-    ("relief", "relief", "Relief steps during or after a spasm", "any"),
-    ("prevention", "prevention", "Steps to help prevent spasms", "any"),
+GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("red_flags", "red_flag", "any"),
+    ("thermal", "thermal", "exactly-one"),
+    ("relief", "relief", "any"),
+    ("prevention", "prevention", "any"),
 )
-"""(group action id, kind of rule it holds, title, selectionBehavior), in order."""
+"""(group action id, kind of rule it holds, selectionBehavior), in order; each group's
+title is the UI string ``fhir.group.<id>``."""
 
 NAMED_HIGHER = 16
 """A condition's description names the higher thermal rules up to this many, so the
 descriptions of all the rules grow linearly, not with the square of the rules."""
 
-GATE_TITLE = "Answer every question, or get help"
-GATE_ADVICE = (
-    "Some answers are missing, given more than once, or not one of the allowed answers, "
-    "so this guide cannot give self-care advice. Answer every question and try again."
-)
 GATE_PRIORITY = "urgent"
 """Above routine: with the answers incomplete, no self-care may be assumed."""
 
 
 def gate_advice(guidance: Guidance) -> str:
     """The gate's words: complete the answers, then the guidance's own advice on getting help."""
-    return f"{GATE_ADVICE} {guidance.metadata.disclaimer}"
+    return f"{guidance.words('fhir.gate_advice')} {guidance.metadata.disclaimer}"
+
+
+def group_title(guidance: Guidance, group_id: str) -> str:
+    """The title of a group action (one of ``GROUPS``) in the guidance's locale."""
+    return guidance.words(f"fhir.group.{group_id}")
 
 
 class Plan:
@@ -133,7 +134,7 @@ class Plan:
                     {
                         "type": "depends-on",
                         "label": "questionnaire",
-                        "display": "The questions whose answers the action conditions read",
+                        "display": self.g.words("fhir.questionnaire_artifact"),
                         "resource": urls.pinned("Questionnaire", urls.plan_id),
                     },
                 ],
@@ -146,21 +147,18 @@ class Plan:
     def actions(self) -> list[Json]:
         dm = self.g.decisions
         top = [self.gate_action()]
-        for group_id, kind, title, behavior in GROUPS:
+        words = self.g.words
+        for group_id, kind, behavior in GROUPS:
             rules = [r for r in self.g.rules() if r.kind == kind]
             needs = {dm.given(r.id)[0] for r in rules}
             if len(needs) > 1:
                 raise ValueError(f"the {group_id} rules do not agree on when they may be given")
-            group: Json = {"id": group_id, "title": title}
+            group: Json = {"id": group_id, "title": group_title(self.g, group_id)}
             if needs == {True}:
-                group["condition"] = [
-                    self.condition(
-                        OPEN, self.fp.open(), "the answers are complete, or an emergency is certain"
-                    )
-                ]
+                group["condition"] = [self.condition(OPEN, self.fp.open(), words("fhir.when_open"))]
             elif kind == "red_flag":
                 group["condition"] = [
-                    self.condition(ANY_RED_FLAG, self.fp.any_red_flag(), "a red flag fires")
+                    self.condition(ANY_RED_FLAG, self.fp.any_red_flag(), words("fhir.when_any_red_flag"))
                 ]
             group.update({"selectionBehavior": behavior, "action": [self.action(r) for r in rules]})
             top.append(group)
@@ -190,14 +188,13 @@ class Plan:
         return [{"coding": [{"system": system, "version": self.urls.version, "code": kind}]}]
 
     def gate_action(self) -> Json:
-        words = (
-            "a required answer is missing, or an answer is given twice or is not one of the allowed answers"
-        )
+        words = self.g.words("fhir.gate_when")
+        when = c.capitalised(self.g.words("fhir.if", when=words))
         return {
             "id": GATE_ID,
-            "title": GATE_TITLE,
+            "title": self.g.words("fhir.gate_title"),
             "description": self.gate_advice(),
-            "textEquivalent": f"If {words}: {self.gate_advice()}",
+            "textEquivalent": f"{when}: {self.gate_advice()}",
             "priority": GATE_PRIORITY,
             "code": self.kind_code(GATE_ID),
             "condition": [self.condition(select_name(GATE_ID), self.fp.gate(), words)],
@@ -225,36 +222,39 @@ class Plan:
 
     def explained(self, rule: Rule) -> str:
         """The condition in words, with what the model adds to it (priority, gate)."""
-        dm = self.g.decisions
+        dm, words = self.g.decisions, self.g.words
         clauses = []
         higher = self.thermal[: self.thermal_index[rule.id]] if rule.kind == "thermal" else []
         if higher:
             named = (
                 ", ".join(h.id for h in higher)
                 if len(higher) <= NAMED_HIGHER
-                else f"the {len(higher)} rules before it in the thermal group"
+                else words("fhir.rules_before", count=len(higher))
             )
-            clauses.append(f"no thermal rule of higher priority applies ({named})")
+            clauses.append(words("fhir.no_higher_thermal", ids=named))
         gate = dm.gates.get(rule.id)
         if gate is not None and (gate.max_urgency != "emergency" or gate.not_with or gate.in_scope_only):
-            clauses.append("its gate lets it be shown (urgency, withholding warning signs, scope)")
+            clauses.append(words("fhir.gate"))
         if _always(rule):
-            return ", and ".join(clauses) or "always"
-        return ", and ".join([self.english(rule.id), *clauses])
+            return words("fhir.and").join(clauses) or words("cond.always")
+        return words("fhir.and").join([self.english(rule.id), *clauses])
 
     def when(self, rule: Rule) -> str:
         """The condition as the opening of a sentence, for ``textEquivalent``."""
+        words = self.g.words
         higher = rule.kind == "thermal" and self.thermal_index[rule.id] > 0
-        clause = "no rule of higher priority applies" if higher else ""
+        clause = words("fhir.no_higher_rule") if higher else ""
         if _always(rule):
-            return f"if {clause}" if clause else "always"
-        return f"if {self.english(rule.id)}" + (f", and {clause}" if clause else "")
+            return words("fhir.if", when=clause) if clause else words("cond.always")
+        when = self.english(rule.id) + (words("fhir.and") + clause if clause else "")
+        return words("fhir.if", when=when)
 
     # --- ActivityDefinitions ----------------------------------------------------------------
 
     def activity_definitions(self) -> list[Json]:
-        gate = self.activity(fhir_id(GATE_ID), GATE_ID, GATE_TITLE, self.gate_advice(), GATE_PRIORITY)
-        gate["purpose"] = "The answers cannot be assessed; the person is asked to complete them or get help."
+        title = self.g.words("fhir.gate_title")
+        gate = self.activity(fhir_id(GATE_ID), GATE_ID, title, self.gate_advice(), GATE_PRIORITY)
+        gate["purpose"] = self.g.words("fhir.gate_purpose")
         return [gate, *(self.activity_definition(r) for r in self.g.rules())]
 
     def activity(self, ad_id: str, name: str, title: str, text: str, priority: str) -> Json:
@@ -273,9 +273,9 @@ class Plan:
 
     def activity_definition(self, rule: Rule) -> Json:
         ad = self.activity(
-            fhir_id(rule.id), rule.id, rule.item.title, c.markdown_advice(rule), c.priority(rule)
+            fhir_id(rule.id), rule.id, rule.item.title, c.markdown_advice(self.g, rule), c.priority(rule)
         )
-        ad["purpose"] = c.purpose(rule)
+        ad["purpose"] = c.purpose(self.g, rule)
         ad["relatedArtifact"] = [c.citation(self.g.sources[s]) for s in c.sources_of(rule)]
         return ad
 

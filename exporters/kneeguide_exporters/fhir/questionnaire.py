@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .common import ACTION_KIND_CODESYSTEM_ID, ACTION_KINDS, Json, Urls, coding, fhir_id
+from .common import ACTION_KIND_CODESYSTEM_ID, Json, Urls, action_kinds, coding, fhir_id
 
 if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
@@ -52,8 +52,9 @@ class Questions:
         q.update(
             {
                 "subjectType": ["Patient"],
-                "description": "The questions whose answers the actions of "
-                f"{urls.url('PlanDefinition', urls.plan_id)} read.",
+                "description": self.g.words(
+                    "fhir.questionnaire_description", url=urls.url("PlanDefinition", urls.plan_id)
+                ),
                 "item": [self.item(question) for question in self.g.questions],
             }
         )
@@ -100,7 +101,7 @@ class Questions:
         return self.codesystem(
             fhir_id(question.id),
             f"{self.g.id}-{question.id}",
-            f"Answers to: {question.text}",
+            self.g.words("fhir.answers_to", text=question.text),
             [(c.code, c.label) for c in question.choices or ()],
         )
 
@@ -111,7 +112,7 @@ class Questions:
             self.codesystem(
                 QUESTION_CODESYSTEM_ID,
                 f"{self.g.id}-question",
-                "The questions of kneeguide",
+                self.g.words("fhir.questions_title"),
                 [(q.id, q.text) for q in self.g.questions],
             )
         )
@@ -119,7 +120,7 @@ class Questions:
             self.codesystem(
                 TOPIC_CODESYSTEM_ID,
                 f"{self.g.id}-topic",
-                "Topics of kneeguide",
+                self.g.words("fhir.topics_title"),
                 [(topic_code(t), t) for t in dict.fromkeys(self.g.metadata.topics)],
             )
         )
@@ -127,8 +128,8 @@ class Questions:
             self.codesystem(
                 ACTION_KIND_CODESYSTEM_ID,
                 f"{self.g.id}-action-kind",
-                "Kinds of kneeguide action",
-                list(ACTION_KINDS.items()),
+                self.g.words("fhir.kinds_title"),
+                action_kinds(self.g),
             )
         )
         return out

@@ -15,7 +15,7 @@ from ..yamlsource import SourceError, YamlDocument, read_yaml
 if TYPE_CHECKING:
     from .core import Checker
 
-__all__ = ["read_files"]
+__all__ = ["pointer_check", "read_files"]
 
 _SCHEMA_POINTER = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)\s*$")
 
@@ -79,13 +79,22 @@ def _outside_link(folder: Path, path: Path) -> str | None:
 
 
 def _pointer_check(ctx: Checker, name: str, doc: YamlDocument) -> None:
-    expected = SCHEMA_NAMES[name]
+    pointer_check(ctx, name, doc, SCHEMA_NAMES[name])
+
+
+def pointer_check(ctx: Checker, name: str, doc: YamlDocument, expected: str) -> None:
+    """Report a first line that does not point editors at the file's schema, ``expected``.
+
+    ``name`` is relative to the guidance folder (``translations/es.yaml`` sits
+    one folder deeper, so its pointer climbs one more).
+    """
+    up = "../" * (2 + name.count("/"))
     m = _SCHEMA_POINTER.match(doc.first_line)
     if m is None:
         ctx.at_file(
             name,
             "first line should point editors at the schema: "
-            f"# yaml-language-server: $schema=../../schemas/{expected}",
+            f"# yaml-language-server: $schema={up}schemas/{expected}",
             code="schema-pointer",
             line=1,
             column=1,

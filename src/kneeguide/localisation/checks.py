@@ -31,7 +31,7 @@ from ..hints import did_you_mean
 from ..models import Metadata, RedFlag
 from ..yamlsource import SourceError, YamlDocument, read_yaml
 from .core import Localisation, Translation
-from .files import Placeholder, RegionsFile, TranslationFile, UiEntry, UiFile
+from .files import Placeholder, RegionsFile, TranslationFile, UiEntry, UiFile, schema_of
 from .texts import placeholders_in, walk
 from .translation_checks import check_reading, check_translation
 
@@ -90,6 +90,9 @@ class _Check:
             self.error(name, (), f"{exc.message} (line {exc.line}, column {exc.column})", "yaml")
             return None
         self.docs[name] = doc
+        from ..checks.files import pointer_check
+
+        pointer_check(self.out, name, doc, schema_of(name))
         for problem in textcheck.problems(doc.data):
             self.error(name, problem.path, problem.message, "character", offset=problem.offset)
         try:

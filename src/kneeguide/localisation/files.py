@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "CARE_KINDS",
+    "LOCALE_SCHEMAS",
     "Placeholder",
     "Region",
     "RegionsFile",
@@ -24,6 +25,7 @@ __all__ = [
     "TranslationFile",
     "UiEntry",
     "UiFile",
+    "schema_of",
 ]
 
 Care = Literal["emergency_services", "emergency_department", "same_day", "routine", "pharmacist"]
@@ -110,3 +112,16 @@ class TranslationFile(_Model):
         "patient reads and every UI string must still be translated.",
     )
     texts: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][A-Za-z0-9_.]*$")], TranslationEntry]
+
+
+LOCALE_SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
+    "regions.yaml": ("regions.schema.json", RegionsFile),
+    "ui.yaml": ("ui.schema.json", UiFile),
+    "translations/": ("translation.schema.json", TranslationFile),
+}
+"""Each locale file (``translations/`` for every file in it), its schema's name and its model."""
+
+
+def schema_of(name: str) -> str:
+    """The schema file a locale file (``ui.yaml``, ``translations/es.yaml``) points at."""
+    return LOCALE_SCHEMAS["translations/" if name.startswith("translations/") else name][0]

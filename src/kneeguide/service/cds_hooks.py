@@ -14,8 +14,12 @@ suggestion to record the plan as a draft CarePlan.  No response to assess
 (a prefetch of ``null`` or an empty search) is not an error: the answer is
 ``{"cards": []}``.
 
-Card ids are derived from the request's ``hookInstance`` and the guidance
-digest, so the same call always gives the same bytes.
+The card's words are in the locale the service URL asks for
+(``/cds-services?locale=es-US``, as on every other endpoint; CDS Hooks
+requests carry no language of their own), else the guidance's default; they
+come from the locale's UI strings (``cds.*`` in ``ui.yaml``).  Card ids are
+derived from the request's ``hookInstance`` and the guidance digest, so the
+same call always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -46,13 +50,6 @@ PREFETCH_KEY = "questionnaireResponse"
 INDICATOR = {"emergency": "critical", "urgent": "warning", "soon": "info", "self_care": "info"}
 """Our urgency -> the card's indicator (CDS Hooks offers only three levels)."""
 
-URGENCY_WORDS = {
-    "emergency": "Emergency: call emergency services now",
-    "urgent": "Urgent: same-day care",
-    "soon": "See a clinician within days",
-    "self_care": "Self-care",
-}
-SUMMARY_WORDS = {"emergency": "Emergency", "urgent": "Same-day care", "soon": "See within days"}
 FINISHED = ("completed", "amended")
 """QuestionnaireResponse statuses whose answers are final."""
 REQUEST_FIELDS = (
@@ -69,14 +66,14 @@ REQUEST_FIELDS = (
 def routes(g: Guidance, max_body: int, servers: FhirServers) -> list[Route]:
     """The discovery and service routes for ``g``, calling only the FHIR ``servers`` allowed."""
     service = _Service(g, servers)
-    listing = JSONResponse(discovery(g, service.template)).body
+    locales = g.locales
+    listings = {tag: JSONResponse(discovery(g.localized(tag), service.template)).body for tag in locales}
 
     async def discover(request: Request) -> Response:
-        check_query(request)
-        return Response(listing, media_type="application/json")
+        return Response(listings[check_query(request, locales=locales)], media_type="application/json")
 
     async def call(request: Request) -> Response:
-        check_query(request)
+        locale = check_query(request, locales=locales)
         if request.path_params["service_id"] != g.id:
             raise Problem(
                 404,
@@ -86,7 +83,7 @@ def routes(g: Guidance, max_body: int, servers: FhirServers) -> list[Route]:
                 [("service_id", "unknown CDS service")],
             )
         body = await read_json(request, max_body)
-        return JSONResponse(await service.call(body))
+        return JSONResponse(await service.call(body, locale))
 
     return [
         Route("/cds-services", discover, methods=["GET"]),
@@ -103,11 +100,9 @@ def discovery(g: Guidance, template: str) -> dict[str, Any]:
                 "hook": HOOK,
                 "id": g.id,
                 "title": meta.title,
-                "description": f"Assesses the patient's latest completed answers to the {meta.title} "
-                "questionnaire and shows the urgency, red flags and self-care plan to clinicians.",
+                "description": g.words("cds.description", title=meta.title),
                 "prefetch": {PREFETCH_KEY: template},
-                "usageRequirements": "Patients answer the Questionnaire "
-                f"{questionnaire_url(g)} (see the fhir export) before the chart is opened.",
+                "usageRequirements": g.words("cds.usage", url=questionnaire_url(g)),
             }
         ]
     }
@@ -133,7 +128,8 @@ class _Service:
         )
         self.plan = f"{plan['url']}|{plan['version']}"
 
-    async def call(self, body: object) -> dict[str, Any]:
+    async def call(self, body: object, locale: str) -> dict[str, Any]:
+        """The cards for one request, in ``locale`` (one of the guidance's)."""
         request = _checked(body)
         prefetch = request.get("prefetch") or {}
         # A key given as null is the EHR saying it has no such data; a key left out, that it did not look.
@@ -141,11 +137,12 @@ class _Service:
         response = self.latest(found)
         if response is None:
             return {"cards": []}
+        g = self.g.localized(locale)
         try:
-            assessment = self.g.assess(answers_from_response(response, self.g))
+            assessment = g.assess(answers_from_response(response, g))
         except AnswersError as exc:
             raise answers_problem(exc.problems, "latest QuestionnaireResponse") from None
-        return {"cards": [self.card(request, response, assessment)]}
+        return {"cards": [self.card(g, request, response, assessment)]}
 
     async def search(self, request: Mapping[str, Any]) -> object:
         """The search the prefetch would have held, made against the request's FHIR server.
@@ -198,19 +195,28 @@ class _Service:
         ]
         return max(ours, key=_authored, default=None)
 
-    def card(self, request: Mapping[str, Any], response: Mapping[str, Any], a: Assessment) -> dict[str, Any]:
-        g = self.g
+    def card(
+        self, g: Guidance, request: Mapping[str, Any], response: Mapping[str, Any], a: Assessment
+    ) -> dict[str, Any]:
+        """The one card for an assessment, in ``g``'s locale."""
+        words = g.words
         notes = {rf.id: rf.clinician_note for rf in g.red_flags}
+        advice = words(f"cds.advice.{a.thermal.advice}")
         if a.red_flags:
-            summary = f"{SUMMARY_WORDS[a.urgency]}: {', '.join(rf.title for rf in a.red_flags)}"
+            flags = ", ".join(rf.title for rf in a.red_flags)
+            summary = words("cds.summary_flags", urgency=words(f"cds.summary.{a.urgency}"), flags=flags)
         else:
-            summary = f"Knee muscle spasm, self-care: no red flags; {a.thermal.advice} advised"
-        lines = [f"**{URGENCY_WORDS[a.urgency]}** (answers of {response.get('authored', 'unknown date')})."]
-        lines += [f"* **{rf.title}** ({rf.urgency}): {notes[rf.id]}" for rf in a.red_flags]
-        lines.append(f"\n**Ice or heat:** {a.thermal.advice}. {a.thermal.instructions}")
+            summary = words("cds.summary_self_care", advice=advice)
+        date = response.get("authored", words("cds.unknown_date"))
+        lines = [words("cds.answers_of", urgency=words(f"cds.urgency.{a.urgency}"), date=date)]
+        lines += [
+            words("cds.flag", title=rf.title, urgency=words(f"urgency.{rf.urgency}"), note=notes[rf.id])
+            for rf in a.red_flags
+        ]
+        lines.append("\n" + words("cds.ice_or_heat", advice=advice, instructions=a.thermal.instructions))
         steps = [s.title for s in [*a.relief, *a.prevention]]
         if steps:
-            lines.append(f"\n**Self-care steps:** {'; '.join(steps)}.")
+            lines.append("\n" + words("cds.steps", steps="; ".join(steps)))
         lines.append(f"\n*{a.disclaimer}*")
         cited = dict.fromkeys(
             [*(s for rf in a.red_flags for s in rf.sources), *a.thermal.sources]
@@ -225,14 +231,14 @@ class _Service:
             "source": {"label": f"{g.metadata.title} {g.version}", "url": g.metadata.url},
             "suggestions": [
                 {
-                    "label": "Record this self-care and escalation plan",
+                    "label": words("cds.record_plan"),
                     "uuid": self.uuid(instance, "record-plan"),
                     "isRecommended": True,
                     "actions": [
                         {
                             "type": "create",
-                            "description": "Add the plan to the chart as a draft CarePlan",
-                            "resource": self.care_plan(request["context"]["patientId"], response, a),
+                            "description": words("cds.add_plan"),
+                            "resource": self.care_plan(g, request["context"]["patientId"], response, a),
                         }
                     ],
                 }
@@ -245,7 +251,9 @@ class _Service:
             ],
         }
 
-    def care_plan(self, patient: str, response: Mapping[str, Any], a: Assessment) -> dict[str, Any]:
+    def care_plan(
+        self, g: Guidance, patient: str, response: Mapping[str, Any], a: Assessment
+    ) -> dict[str, Any]:
         """A FHIR R4 CarePlan (draft) holding the advice, instantiating the exported PlanDefinition."""
         advice = [(rf.title, rf.advice) for rf in a.red_flags]
         advice.append((a.thermal.title, a.thermal.instructions))
@@ -255,8 +263,8 @@ class _Service:
             "status": "draft",
             "intent": "plan",
             "instantiatesCanonical": [self.plan],
-            "title": self.g.metadata.title,
-            "description": f"{URGENCY_WORDS[a.urgency]}. {a.disclaimer}",
+            "title": g.metadata.title,
+            "description": f"{g.words(f'cds.urgency.{a.urgency}')}. {a.disclaimer}",
             "subject": {"reference": f"Patient/{patient}"},
             "activity": [
                 {"detail": {"status": "not-started", "description": f"{title}: {text}"}}
