@@ -162,7 +162,8 @@ def guidance_info(g: Guidance) -> dict[str, Any]:
 
 
 def _ref(g: Guidance) -> dict[str, str]:
-    return {"id": g.id, "version": g.version, "digest": g.digest}
+    """The guidance as an assessment names it (``GuidanceRef``): the same fields, the locale included."""
+    return {"id": g.id, "version": g.version, "digest": g.digest, "locale": g.locale}
 
 
 def _not_an_object(value: object) -> list[AnswerProblem]:
