@@ -50,6 +50,21 @@ def test_import_is_light() -> None:
     assert out.strip() == "[]"
 
 
+MAX_MODULE_LINES = 400
+"""A module a newcomer can hold in mind: split a longer one along the flow it implements."""
+
+
+def test_no_module_of_the_package_is_over_400_lines() -> None:
+    package = REPO / "src" / "kneeguide"
+    sizes = {
+        p.relative_to(package).as_posix(): len(p.read_text("utf-8").splitlines())
+        for p in package.rglob("*.py")
+    }
+    assert len(sizes) > 20, sizes  # the package was found
+    long = {name: n for name, n in sorted(sizes.items()) if n > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them along the flow): {long}"
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, built once for the tests that install it."""
