@@ -38,6 +38,37 @@ def test_schemas_are_valid_2020_12() -> None:
         Draft202012Validator.check_schema(schema)
 
 
+def test_the_question_schema_alone_enforces_each_types_fields() -> None:
+    """An editor that reads only questions.schema.json refuses what the type cannot have or lacks."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(
+        json.loads((REPO / "schemas" / "questions.schema.json").read_text("utf-8"))
+    )
+    common = {"id": "q", "text": "A question?", "help": "Some help."}
+    good = [
+        {**common, "type": "boolean", "when_yes": "it is so", "when_no": "it is not"},
+        {**common, "type": "integer", "minimum": 0, "maximum": 10, "subject": "the score", "unit": "points"},
+        {**common, "type": "choice", "choices": [{"code": "a", "label": "A"}], "subject": "the pick"},
+    ]
+    bad = [
+        {**good[0], "minimum": 5},
+        {**good[0], "subject": "the swelling"},
+        {**good[0], "typical": 1},
+        {k: v for k, v in good[1].items() if k != "subject"},
+        {**good[1], "choices": [{"code": "a", "label": "A"}]},
+        {**good[1], "typical": "forty"},
+        {**good[2], "unit": "muscles"},
+        {**good[2], "when_no": "no"},
+        {k: v for k, v in good[2].items() if k != "choices"},
+        {**good[0], "type": "yes_no"},
+    ]
+    for question in good:
+        assert validator.is_valid({"questions": [question], "ask_order": ["q"]}), question
+    for question in bad:
+        assert not validator.is_valid({"questions": [question], "ask_order": ["q"]}), question
+
+
 def test_import_is_light() -> None:
     """Importing kneeguide loads no exporter, solver, template or YAML library."""
     code = (

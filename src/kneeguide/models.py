@@ -30,21 +30,33 @@ from .item_models import (
     ThermalRule,
 )
 from .model_types import URGENCIES, ContentModel, GuidelineId, SemVer, Text
-from .question_models import Choice, Question, QuestionsFile
+from .question_models import (
+    QUESTION_TYPES,
+    BooleanQuestion,
+    Choice,
+    ChoiceQuestion,
+    IntegerQuestion,
+    Question,
+    QuestionsFile,
+)
 
 __all__ = [
     "FILES",
     "ITEM_LISTS",
     "OPTIONAL_FILES",
+    "QUESTION_TYPES",
     "URGENCIES",
+    "BooleanQuestion",
     "Caution",
     "ChangeLogEntry",
     "Choice",
+    "ChoiceQuestion",
     "Conflict",
     "ConflictsFile",
     "GuidelineFile",
     "Hazard",
     "HazardsFile",
+    "IntegerQuestion",
     "Invariant",
     "InvariantsFile",
     "Metadata",

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal, TypeAlias
 
 from pydantic import Field
 
 from .model_types import ContentModel, Id, Text
 
-__all__ = ["Choice", "Question", "QuestionsFile"]
+__all__ = [
+    "QUESTION_TYPES",
+    "BooleanQuestion",
+    "Choice",
+    "ChoiceQuestion",
+    "IntegerQuestion",
+    "Question",
+    "QuestionsFile",
+]
 
 
 class Choice(ContentModel):
@@ -16,27 +24,13 @@ class Choice(ContentModel):
     label: Text
 
 
-class Question(ContentModel):
+class _QuestionFields(ContentModel):
+    """What every question has, whatever its type."""
+
     id: Id
-    type: Literal["boolean", "integer", "choice"]
     text: Text = Field(description="The question as the person reads it.")
     help: Text
     required: bool = True
-    minimum: int | None = None
-    maximum: int | None = None
-    unit: Text | None = None
-    choices: list[Choice] | None = None
-    subject: Text | None = Field(
-        default=None,
-        description="Integer and choice questions: the noun phrase used in "
-        "rendered conditions, e.g. 'the pain score'.",
-    )
-    when_yes: Text | None = Field(
-        default=None,
-        description="Yes/no questions: the clause used in rendered conditions "
-        "when the answer is yes, e.g. 'the knee is swollen'.",
-    )
-    when_no: Text | None = Field(default=None, description="Yes/no questions: the clause for a no.")
     worsens: Literal["yes", "higher", "none"] | None = Field(
         default=None,
         description="Which answer is the worse finding, so that verify proves urgency never "
@@ -46,30 +40,131 @@ class Question(ContentModel):
     worsens_note: Text | None = Field(
         default=None, description="Why a question with worsens: none has no direction of severity."
     )
-    typical: int | str | None = Field(
-        default=None,
-        description="The answer a typical person in the intended use gives (integer and choice "
-        "questions), e.g. 40 for an age: examples and counterexamples (verify, diff) use it "
-        "instead of the minimum or the first choice, so they stay inside the intended use.",
-    )
 
-    @property
-    def example_answer(self) -> bool | int | str | None:
-        """The plainest in-scope answer: no, ``typical``, else the minimum or the first choice."""
-        if self.type == "boolean":
-            return False
-        if self.typical is not None:
-            return self.typical
-        if self.type == "integer":
-            return self.minimum
-        return self.choices[0].code if self.choices else None
+    default_direction: ClassVar[str] = "none"
 
     @property
     def direction(self) -> str:
         """The direction of severity, with the default for yes/no questions filled in."""
-        if self.worsens is not None:
-            return self.worsens
-        return "yes" if self.type == "boolean" else "none"
+        return self.worsens if self.worsens is not None else self.default_direction
+
+
+# The fields one type has and another cannot: read on a question of another
+# type they are None, so code that handles every type reads them alike.
+
+
+class _NoRange:
+    @property
+    def minimum(self) -> None:
+        return None
+
+    @property
+    def maximum(self) -> None:
+        return None
+
+    @property
+    def unit(self) -> None:
+        return None
+
+
+class _NoChoices:
+    @property
+    def choices(self) -> None:
+        return None
+
+
+class _NoClauses:
+    @property
+    def when_yes(self) -> None:
+        return None
+
+    @property
+    def when_no(self) -> None:
+        return None
+
+
+class _NoSubject:
+    @property
+    def subject(self) -> None:
+        return None
+
+    @property
+    def typical(self) -> None:
+        return None
+
+
+_SUBJECT = Field(
+    description="The noun phrase used in rendered conditions, e.g. 'the pain score'.",
+)
+_TYPICAL = (
+    "The answer a typical person in the intended use gives, e.g. 40 for an age: examples and "
+    "counterexamples (verify, diff) use it instead of the {instead}, so they stay inside the "
+    "intended use."
+)
+
+
+class BooleanQuestion(_NoRange, _NoChoices, _NoSubject, _QuestionFields):
+    """A yes/no question; unanswered, an optional one counts as no."""
+
+    type: Literal["boolean"]
+    when_yes: Text = Field(
+        description="The clause used in rendered conditions when the answer is yes, "
+        "e.g. 'the knee is swollen'.",
+    )
+    when_no: Text = Field(description="The clause for a no.")
+
+    default_direction: ClassVar[str] = "yes"
+
+    @property
+    def example_answer(self) -> bool:
+        """The plainest answer: no."""
+        return False
+
+
+class IntegerQuestion(_NoChoices, _NoClauses, _QuestionFields):
+    """A whole number from ``minimum`` to ``maximum``."""
+
+    type: Literal["integer"]
+    minimum: int
+    maximum: int
+    unit: Text | None = None
+    subject: Text = _SUBJECT
+    typical: int | None = Field(default=None, description=_TYPICAL.format(instead="minimum"))
+
+    @property
+    def example_answer(self) -> int:
+        """The plainest in-scope answer: ``typical``, else the minimum."""
+        return self.typical if self.typical is not None else self.minimum
+
+
+class ChoiceQuestion(_NoRange, _NoClauses, _QuestionFields):
+    """One code of ``choices``."""
+
+    type: Literal["choice"]
+    choices: list[Choice]
+    subject: Text = _SUBJECT
+    typical: Text | None = Field(default=None, description=_TYPICAL.format(instead="first choice"))
+
+    @property
+    def example_answer(self) -> str | None:
+        """The plainest in-scope answer: ``typical``, else the first choice."""
+        if self.typical is not None:
+            return self.typical
+        return self.choices[0].code if self.choices else None
+
+
+QUESTION_TYPES: tuple[type[BooleanQuestion | IntegerQuestion | ChoiceQuestion], ...] = (
+    BooleanQuestion,
+    IntegerQuestion,
+    ChoiceQuestion,
+)
+"""The question models, one per ``type``."""
+
+Question: TypeAlias = Annotated[
+    BooleanQuestion | IntegerQuestion | ChoiceQuestion, Field(discriminator="type")
+]
+"""A question of any type, told apart by its ``type``: the fields each type needs and cannot
+have are in its model, so the JSON Schema (and an editor using it) enforces them."""
 
 
 class QuestionsFile(ContentModel):
