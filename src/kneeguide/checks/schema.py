@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -121,8 +121,13 @@ def _report(
         ctx.error(name, path, _friendly(err.validator, err.message, err.instance, err.schema), code="schema")
 
 
-_KINDS = {"questions": ("question", "question-type")}
-"""The list a tagged union's items stand in: how to name an item, and the code of a field
+class _Kind(NamedTuple):
+    noun: str
+    code: str
+
+
+_KINDS = {"questions": _Kind(noun="question", code="question-type")}
+"""By the list a tagged union's items stand in: how to name an item, and the code of a field
 its type needs or cannot have (docs/diagnostics.md)."""
 
 
@@ -178,7 +183,7 @@ def _report_tagged(ctx: Checker, name: str, root: dict[str, Any], err: Any, skip
         return
     index = [b.get("$ref") for b in err.schema["oneOf"]].index(mapping[tag])
     container = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
-    noun, code = _KINDS.get(container, ("item", "schema"))
+    noun, code = _KINDS.get(container, _Kind(noun="item", code="schema"))
     variant = _Variant(tag, noun, code, branches, index)
     mine = [e for e in err.context or [] if e.relative_schema_path and e.relative_schema_path[0] == index]
     _report(ctx, name, root, mine, skip, variant)
