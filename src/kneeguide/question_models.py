@@ -1,4 +1,10 @@
-"""The model of questions.yaml: the questions a person answers, and the order they are asked."""
+"""The model of questions.yaml: the questions a person answers, and the order they are asked.
+
+A question is one of three models, told apart by its ``type`` (a tagged
+union): each has exactly the fields its type needs, so the generated JSON
+Schema, and an editor that reads it, refuses a range on a yes/no question
+or a choice question without choices before any Python check runs.
+"""
 
 from __future__ import annotations
 
