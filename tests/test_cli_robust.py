@@ -179,3 +179,13 @@ def test_a_render_over_the_limits_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("kneeguide.export.MAX_BYTES", 10)
     with pytest.raises(RenderError, match="more than the limit of 10"):
         checked_files({"a.txt": b"x" * 11})
+
+
+def test_export_help_names_the_time_limit_the_plugin_host_applies(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kneeguide import cli, plugins
+
+    assert (cli.TIMEOUT_ENV, cli.DEFAULT_TIMEOUT) == (plugins.TIMEOUT_ENV, plugins.DEFAULT_TIMEOUT)
+    assert main(["export", "--help"]) == 0
+    assert f"else {plugins.DEFAULT_TIMEOUT:g})" in " ".join(capsys.readouterr().out.split())

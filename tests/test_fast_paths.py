@@ -64,6 +64,7 @@ def test_the_compact_form_restores_every_field(checked: Guidance, restored: Guid
         assert type(ours[name]) is type(value), name
     # The same models, down to the types validation gives (dates, floats) and the fields set.
     for mine, want in zip(restored.questions, checked.questions, strict=True):
+        assert type(mine) is type(want), mine.id  # the model of its type (a tagged union)
         assert mine.model_fields_set == want.model_fields_set
         assert mine.model_dump() == want.model_dump()
     assert restored.metadata.model_dump() == checked.metadata.model_dump()

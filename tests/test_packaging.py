@@ -38,6 +38,37 @@ def test_schemas_are_valid_2020_12() -> None:
         Draft202012Validator.check_schema(schema)
 
 
+def test_the_question_schema_alone_enforces_each_types_fields() -> None:
+    """An editor that reads only questions.schema.json refuses what the type cannot have or lacks."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(
+        json.loads((REPO / "schemas" / "questions.schema.json").read_text("utf-8"))
+    )
+    common = {"id": "q", "text": "A question?", "help": "Some help."}
+    good = [
+        {**common, "type": "boolean", "when_yes": "it is so", "when_no": "it is not"},
+        {**common, "type": "integer", "minimum": 0, "maximum": 10, "subject": "the score", "unit": "points"},
+        {**common, "type": "choice", "choices": [{"code": "a", "label": "A"}], "subject": "the pick"},
+    ]
+    bad = [
+        {**good[0], "minimum": 5},
+        {**good[0], "subject": "the swelling"},
+        {**good[0], "typical": 1},
+        {k: v for k, v in good[1].items() if k != "subject"},
+        {**good[1], "choices": [{"code": "a", "label": "A"}]},
+        {**good[1], "typical": "forty"},
+        {**good[2], "unit": "muscles"},
+        {**good[2], "when_no": "no"},
+        {k: v for k, v in good[2].items() if k != "choices"},
+        {**good[0], "type": "yes_no"},
+    ]
+    for question in good:
+        assert validator.is_valid({"questions": [question], "ask_order": ["q"]}), question
+    for question in bad:
+        assert not validator.is_valid({"questions": [question], "ask_order": ["q"]}), question
+
+
 def test_import_is_light() -> None:
     """Importing kneeguide loads no exporter, solver, template or YAML library."""
     code = (
@@ -48,6 +79,21 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+MAX_MODULE_LINES = 400
+"""A module a newcomer can hold in mind: split a longer one along the flow it implements."""
+
+
+def test_no_module_of_the_package_is_over_400_lines() -> None:
+    package = REPO / "src" / "kneeguide"
+    sizes = {
+        p.relative_to(package).as_posix(): len(p.read_text("utf-8").splitlines())
+        for p in package.rglob("*.py")
+    }
+    assert len(sizes) > 20, sizes  # the package was found
+    long = {name: n for name, n in sorted(sizes.items()) if n > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them along the flow): {long}"
 
 
 @pytest.fixture(scope="module")

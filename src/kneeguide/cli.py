@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from . import __version__
+from .cli_report import require as _require
 from .cli_report import say as _say
-from .cli_report import warnings_to_stderr as _warnings_to_stderr
 from .diagnostics import ExitCode
-from .errors import KneeguideError, MissingExtraError, UsageError
+from .errors import KneeguideError, UsageError
+from .json_input import MAX_ANSWERS_BYTES, MAX_JSON_DEPTH
 from .reporters import formats_of
 
-__all__ = ["DEBUG_ENV", "TIMEOUT_ENV", "UsageError", "main"]
+__all__ = ["DEBUG_ENV", "MAX_ANSWERS_BYTES", "MAX_JSON_DEPTH", "TIMEOUT_ENV", "UsageError", "main"]
 
-MAX_ANSWERS_BYTES = 64 * 1024
-MAX_JSON_DEPTH = 20
 DEBUG_ENV = "KNEEGUIDE_DEBUG"
 """Set to 1 to print the traceback of an internal error (exit 3)."""
 TIMEOUT_ENV = "KNEEGUIDE_EXPORT_TIMEOUT"
 """Seconds one format may take to render before it is stopped (default ``DEFAULT_TIMEOUT``)."""
-DEFAULT_TIMEOUT = 120.0
+DEFAULT_TIMEOUT = 60.0
+"""The plugin host's limit (``plugins.DEFAULT_TIMEOUT``), named here for ``--help`` without
+loading the plugin host; a test keeps the two equal."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,14 +94,6 @@ def _internal_error(exc: BaseException) -> int:
         lines.insert(0, "".join(traceback.format_exception(exc)).rstrip())
     _say("\n".join(lines))
     return ExitCode.INTERNAL
-
-
-def _require(module: str, extra: str, what: str) -> None:
-    """Refuse early, naming the extra to install, when an optional dependency is missing."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        raise MissingExtraError(extra, module, what)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -288,300 +279,37 @@ def _formats(args: argparse.Namespace) -> int:
     return formats(args)
 
 
-def _guidance_for_use(path: Path | None, locale: str | None = None) -> Any:
-    """Guidance for assess and export, in ``locale``: invalid content is a bad input (exit 2)."""
-    from .errors import ContentError
-    from .store import load
-
-    if path is not None and not path.exists():
-        raise UsageError(f"guidance folder {path} does not exist")
-    try:
-        with _warnings_to_stderr():
-            guidance = load(path)
-            return guidance if locale is None or locale == "all" else guidance.localized(locale)
-    except ContentError as exc:
-        lines = [f"  {d.location}: {d.message}" for d in exc.diagnostics if d.severity == "error"][:10]
-        raise UsageError("the guidance is invalid (run 'kneeguide validate'):\n" + "\n".join(lines)) from None
-
-
-# --- assess ------------------------------------------------------------------------
-
-
-def _read_answers(source: str) -> object:
-    try:
-        if source == "-":
-            raw = sys.stdin.buffer.read(MAX_ANSWERS_BYTES + 1)
-            name = "standard input"
-        else:
-            with open(source, "rb") as fh:
-                raw = fh.read(MAX_ANSWERS_BYTES + 1)
-            name = source
-    except OSError as exc:
-        raise UsageError(f"cannot read answers from {source}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_ANSWERS_BYTES:
-        raise UsageError(f"the answers in {name} are larger than {MAX_ANSWERS_BYTES} bytes")
-    if not raw.strip():
-        raise UsageError(f"the answers in {name} are empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"the answers in {name} are not UTF-8 text") from None
-    if _json_depth(text) > MAX_JSON_DEPTH:
-        raise UsageError(f"the answers in {name} are nested too deeply")
-    try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise UsageError(f"the answers in {name} are not valid JSON: {exc}") from None
-
-
-def _json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects, skipping brackets inside strings.
-
-    Measured before parsing so the JSON parser never recurses into a hostile
-    input; an unterminated string simply ends the scan (the parser reports it).
-    """
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not allowed in answers")
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """Refuse a key given twice: which answer the sender meant cannot be known."""
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"{key!r} is given more than once")
-        out[key] = value
-    return out
+# --- assess, interview, export, apply, serve (kneeguide.cli_use) -------------------------
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from .errors import AnswersError
+    from .cli_use import assess
 
-    plan = args.format in ("html", "pdf")
-    if plan and args.output is None:
-        raise UsageError(f"--format {args.format} writes a file: give it with -o FILE")
-    if not plan and args.output is not None:
-        raise UsageError("-o is for --format html or pdf; text and json go to standard output")
-    guidance = _guidance_for_use(args.guidance, args.locale)
-    if args.interactive:
-        from .interactive import run_interview
-
-        try:
-            step = run_interview(guidance, sys.stdin, sys.stderr)
-        except KeyboardInterrupt:
-            print("\nkneeguide: interrupted", file=sys.stderr)
-            return ExitCode.INTERRUPTED
-        assert step.assessment is not None  # the interview ends only when the result is settled
-        assessment = step.assessment
-    else:
-        answers = _answer_object(_read_answers(args.answers))
-        try:
-            assessment = guidance.assess(answers)
-        except AnswersError as exc:
-            raise UsageError(_bad_answers(exc)) from None
-    if plan:
-        return _write_plan(guidance, assessment, args)
-    if args.format == "json":
-        sys.stdout.write(assessment.to_json() + "\n")
-    else:
-        from .report import assessment_text
-
-        sys.stdout.write(assessment_text(guidance, assessment))
-    return ExitCode.OK
-
-
-def _write_plan(guidance: Any, assessment: Any, args: argparse.Namespace) -> int:
-    """Render the person's plan and write it atomically: the old file or the new, never half."""
-    if args.format == "pdf":
-        _require("typst", "pdf", "a pdf plan")
-    else:
-        _require("jinja2", "html", "an html plan")
-    from kneeguide_exporters.plan import render_plan
-
-    from .export import write_files
-
-    target: Path = args.output
-    data = render_plan(guidance, assessment, args.format, args.paper)
-    write_files(target.parent, {target.name: data})
-    print(f"kneeguide: wrote {target}", file=sys.stderr)
-    return ExitCode.OK
-
-
-def _answer_object(answers: object) -> dict[str, object]:
-    if not isinstance(answers, dict):
-        raise UsageError(f"the answers must be a JSON object keyed by question id, not {_json_kind(answers)}")
-    return answers
-
-
-def _bad_answers(exc: Any) -> str:
-    lines = [f"  {p.field}: {p.message}" for p in exc.problems]
-    return f"{len(lines)} bad answer(s):\n" + "\n".join(lines)
+    return assess(args)
 
 
 def _interview(args: argparse.Namespace) -> int:
-    from .engine import AnswersError
+    from .cli_use import interview
 
-    guidance = _guidance_for_use(args.guidance, args.locale)
-    answers = _answer_object(_read_answers(args.answers))
-    try:
-        step = guidance.interview(answers)
-    except AnswersError as exc:
-        raise UsageError(_bad_answers(exc)) from None
-    if args.format == "json":
-        sys.stdout.write(step.to_json() + "\n")
-    else:
-        from .report import interview_text
-
-        sys.stdout.write(interview_text(guidance, step))
-    return ExitCode.OK
-
-
-def _json_kind(value: object) -> str:
-    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
-        type(value), "null" if value is None else type(value).__name__
-    )
-
-
-# --- export and formats -------------------------------------------------------------
+    return interview(args)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import ExportError, export_formats
-    from .plugins import PluginHost, resolve_timeout
+    from .cli_use import export
 
-    try:
-        timeout = resolve_timeout(args.timeout)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    host = PluginHost.discover(timeout=timeout)
-    if args.format == "all":
-        chosen = sorted(host.formats)
-        if not chosen:
-            raise UsageError("no export format is available" + _failures_note(host))
-    elif args.format in host.formats:
-        chosen = [args.format]
-    else:
-        failed = [f for f in host.failures if f.plugin == args.format]
-        if failed:
-            raise UsageError(str(failed[0]))
-        known = ", ".join(sorted(host.formats)) or "none"
-        raise UsageError(f"unknown format {args.format!r} (available: {known})" + _failures_note(host))
-    options: dict[str, dict[str, str]] = {}
-    if args.fhir_bundle is not None:
-        if "fhir" not in chosen:
-            raise UsageError("--fhir-bundle needs the fhir format (or all)")
-        options["fhir"] = {"bundle": args.fhir_bundle}
-    from .plugins import check_options
-
-    problems = [p for name, opts in options.items() for p in check_options(host.formats[name], opts)]
-    if problems:
-        raise UsageError("\n".join(problems))
-    out = args.output
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output path {out} exists and is not a folder")
-    from .cli_report import note
-    from .targets import one_guideline
-
-    folder, picked = one_guideline(args.guidance)
-    note(picked)
-    guidance = _guidance_for_use(folder, args.locale)
-    targets = [(guidance.localized(t), out / t) for t in guidance.locales] if args.locale == "all" else []
-    failures = []
-    for g, where in targets or [(guidance, out)]:
-        try:
-            report = export_formats(host, chosen, g, where, timeout, options)
-        except ExportError as exc:
-            raise UsageError(str(exc)) from None
-        for name, written in report.written.items():
-            for path in written:
-                print(f"{name}: wrote {path}")
-        failures += report.failures
-    for failure in host.failures:
-        _say(f"kneeguide: warning: {failure}")
-    if failures:
-        raise UsageError("\n".join(failures))
-    return ExitCode.OK
+    return export(args)
 
 
 def _apply(args: argparse.Namespace) -> int:
-    """$apply in process: the response's CarePlan, RequestGroup and CommunicationRequests."""
-    from kneeguide_exporters.fhir.apply import apply
+    from .cli_use import apply
 
-    from .errors import AnswersError
-    from .export import ExportError, write_files
-
-    guidance = _guidance_for_use(args.guidance)
-    response = _read_answers(args.response)
-    if not isinstance(response, dict):
-        raise UsageError(
-            f"the response must be a JSON object (a QuestionnaireResponse), not {_json_kind(response)}"
-        )
-    try:
-        bundle = apply(guidance, response)
-    except AnswersError as exc:
-        raise UsageError(_bad_answers(exc)) from None
-    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-        return ExitCode.OK
-    name = f"{bundle['entry'][1]['resource']['id']}.apply.json"
-    try:
-        (path,) = write_files(args.output, {name: text.encode("utf-8")})
-    except ExportError as exc:
-        raise UsageError(str(exc)) from None
-    print(f"apply: wrote {path}")
-    return ExitCode.OK
-
-
-def _failures_note(host: Any) -> str:
-    if not host.failures:
-        return ""
-    return "\n" + "\n".join(f"  {f}" for f in host.failures)
+    return apply(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.workers < 1 or args.max_body < 1 or not 0 <= args.port <= 65535:
-        raise UsageError("--workers and --max-body must be at least 1, and --port 0..65535")
-    try:
-        from .service.fhir_access import ENV_FHIR_SERVERS, FhirServers
-        from .service.server import run
-    except ImportError as exc:
-        raise UsageError(
-            f"the service needs the serve extra ({exc}): pip install 'kneeguide[serve]'"
-        ) from None
-    try:
-        servers = FhirServers.configured(args.fhir_server, os.environ.get(ENV_FHIR_SERVERS))
-    except ValueError as exc:
-        raise UsageError(f"--fhir-server or {ENV_FHIR_SERVERS}: {exc}") from None
-    guidance = _guidance_for_use(args.guidance)
-    try:
-        run(guidance, args.guidance, args.host, args.port, args.workers, args.max_body, servers)
-    except SystemExit as exc:  # uvicorn exits when it cannot start, after logging why
-        if exc.code:
-            raise UsageError(
-                f"the service could not start on {args.host}:{args.port} (see the log)"
-            ) from None
-    return ExitCode.OK
+    from .cli_use import serve
+
+    return serve(args)
 
 
 def _schemas(args: argparse.Namespace) -> int:

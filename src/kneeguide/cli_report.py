@@ -21,7 +21,17 @@ from .diagnostics import ExitCode
 from .errors import UsageError
 from .reporters import invalid, render
 
-__all__ = ["diff", "formats", "note", "say", "validate", "verify", "warnings_to_stderr"]
+__all__ = ["diff", "formats", "note", "require", "say", "validate", "verify", "warnings_to_stderr"]
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Refuse early, naming the extra to install, when an optional dependency is missing."""
+    import importlib.util
+
+    from .errors import MissingExtraError
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(extra, module, what)
 
 
 @contextmanager

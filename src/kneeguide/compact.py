@@ -159,7 +159,11 @@ def _converter(annotation: Any) -> _Convert:
     """How to turn valid JSON data into the value validation gives, or None when it is the same."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _converter(typing.get_args(annotation)[0])
+        inner, *metadata = typing.get_args(annotation)
+        tag = next(
+            (m.discriminator for m in metadata if isinstance(getattr(m, "discriminator", None), str)), None
+        )
+        return _converter(inner) if tag is None else _tagged(inner, tag)
     if origin is typing.Union or origin is types.UnionType:
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _converter(options[0]) if len(options) == 1 else None
@@ -178,6 +182,15 @@ def _converter(annotation: Any) -> _Convert:
         if annotation is float:
             return lambda v: float(v) if type(v) is int else v
     return None
+
+
+def _tagged(union: Any, tag: str) -> _Convert:
+    """A tagged union of models (``Question``): the model its tag names builds each value."""
+    models: dict[str, Any] = {}
+    for model in typing.get_args(union):
+        (value,) = typing.get_args(model.model_fields[tag].annotation)  # the model's Literal tag
+        models[value] = model
+    return lambda v: _construct(models[v[tag]], v)
 
 
 # --- the form -------------------------------------------------------------------------

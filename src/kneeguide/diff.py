@@ -13,6 +13,8 @@ reports three things:
 * **version discipline**: changed content needs a new version, a behaviour
   change needs at least a minor version, and the new version needs a
   change-log entry.
+
+The text of the result (plain, Markdown, JSON) is ``kneeguide.diff_report``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diff_report import RENDERERS, render_json, render_markdown, render_text
 from .errors import KneeguideError
 from .guidance import Guidance
 from .loader import ContentError, canonical_json, check
 from .models import FILES, ITEM_LISTS, OPTIONAL_FILES, URGENCIES
 
-__all__ = ["Diff", "DiffError", "diff", "open_side"]
+__all__ = [
+    "RENDERERS",
+    "Diff",
+    "DiffError",
+    "diff",
+    "open_side",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
 
 DEFAULT_PATH = "guidance/knee-muscle-spasm"
 _IGNORED_FOR_CONTENT = {"version", "change_log"}
@@ -372,94 +384,3 @@ def diff(base: Guidance, head: Guidance) -> Diff:
         breaking=breaking,
         problems=version_problems(base, head, behaviour, breaking),
     )
-
-
-# --- reporting -----------------------------------------------------------------------------
-
-
-def _compact(answers: Mapping[str, object]) -> str:
-    return json.dumps(answers, separators=(", ", ": "))
-
-
-def render_text(d: Diff) -> str:
-    out = [f"{d.base['id']} {d.base['version']} -> {d.head['version']}"]
-    if not d.items and not d.behaviour:
-        out.append("no changes")
-    if d.items:
-        out.append("Items:")
-        for c in d.items:
-            detail = f" ({', '.join(c.fields)})" if c.fields else ""
-            out.append(f"  {c.change:<8} {c.file} {c.id}{detail}")
-            out += [f"           {line}" for line in c.advice.splitlines()]
-    if d.breaking:
-        out.append("Breaking (stored answer sets stop working):")
-        out += [f"  {b}" for b in d.breaking]
-    out.append(f"Behaviour: {d.behaviour_note}")
-    for b in d.behaviour:
-        flag = "SAFETY-RELEVANT (needs clinical sign-off): " if b.safety_relevant else ""
-        out.append(f"  {flag}{b.description}: {b.before} -> {b.after}")
-        out.append(f"    example answers: {_compact(b.answers)}")
-    if not d.behaviour and "exactly" in d.behaviour_note:
-        out.append("  no answer set gets a different urgency, advice or red flag")
-    for p in d.problems:
-        out.append(f"error: {p}")
-    return "\n".join(out) + "\n"
-
-
-def render_markdown(d: Diff) -> str:
-    out = [f"### Guidance diff: `{d.base['id']}` {d.base['version']} → {d.head['version']}", ""]
-    if d.safety_relevant:
-        out += ["> **Safety-relevant behaviour change: needs clinical sign-off.**", ""]
-    for p in d.problems:
-        out.append(f"- :x: {p}")
-    if d.problems:
-        out.append("")
-    if d.breaking:
-        out += ["#### Breaking changes (stored answer sets stop working)", ""]
-        out += [f"- {b}" for b in d.breaking] + [""]
-    out += ["#### Behaviour", "", f"_{d.behaviour_note}_", ""]
-    if d.behaviour:
-        out += ["| aspect | change | before | after | safety |", "|---|---|---|---|---|"]
-        for b in d.behaviour:
-            safety = "**yes**" if b.safety_relevant else "no"
-            out.append(f"| `{b.aspect}` | {b.description} | {b.before} | {b.after} | {safety} |")
-        out.append("")
-        for b in d.behaviour:
-            out += [
-                f"<details><summary>Example for {b.aspect}</summary>",
-                "",
-                "```json",
-                json.dumps(b.answers, indent=2),
-                "```",
-                "</details>",
-                "",
-            ]
-    else:
-        out += ["No answer set gets a different urgency, advice or red flag.", ""]
-    out += ["#### Items", ""]
-    if d.items:
-        out += ["| change | file | id | fields |", "|---|---|---|---|"]
-        for c in d.items:
-            out.append(f"| {c.change} | {c.file} | `{c.id}` | {', '.join(c.fields)} |")
-        signed = [c for c in d.items if c.advice]
-        for c in signed:
-            out += [
-                f"<details><summary>What patients read: {c.id}</summary>",
-                "",
-                "```",
-                c.advice,
-                "```",
-                "</details>",
-            ]
-        if signed:
-            out.append("")
-    else:
-        out.append("No item changes.")
-    return "\n".join(out) + "\n"
-
-
-def render_json(d: Diff) -> str:
-    return json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"
-
-
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

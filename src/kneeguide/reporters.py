@@ -212,19 +212,19 @@ def verify_github(report: Any, guidance: Any) -> str:
 
 
 def diff_text(d: Any, head_folder: Path | None) -> str:
-    from .diff import RENDERERS
+    from .diff_report import RENDERERS
 
     return str(RENDERERS["text"](d))
 
 
 def diff_markdown(d: Any, head_folder: Path | None) -> str:
-    from .diff import RENDERERS
+    from .diff_report import RENDERERS
 
     return str(RENDERERS["markdown"](d))
 
 
 def diff_json(d: Any, head_folder: Path | None) -> str:
-    from .diff import RENDERERS
+    from .diff_report import RENDERERS
 
     return str(RENDERERS["json"](d))
 

@@ -20,17 +20,6 @@ __all__ = [
     "check_unique_ids",
 ]
 
-_NEED: dict[str, tuple[str, ...]] = {
-    "boolean": ("when_yes", "when_no"),
-    "integer": ("minimum", "maximum", "subject"),
-    "choice": ("choices", "subject"),
-}
-_BANNED: dict[str, tuple[str, ...]] = {
-    "boolean": ("minimum", "maximum", "choices", "unit", "subject"),
-    "integer": ("choices", "when_yes", "when_no"),
-    "choice": ("minimum", "maximum", "unit", "when_yes", "when_no"),
-}
-
 
 def check_unique_ids(ctx: Checker) -> None:
     """Questions and sources each have their own id space; every rule, step and invariant shares one."""
@@ -52,21 +41,13 @@ def check_unique_ids(ctx: Checker) -> None:
 
 
 def check_questions(ctx: Checker, questions: Sequence[Question]) -> None:
-    """Each question has the fields of its type, a sane range and choices, and a typical answer that fits."""
+    """Each question has a sane range and choices, and a typical answer that fits.
+
+    The fields each type needs and cannot have are the models' (one per
+    type, told apart by ``type``), so the JSON Schema refuses them first.
+    """
     for i, q in enumerate(questions):
         path: tuple[str | int, ...] = ("questions", i)
-        for f in _NEED[q.type]:
-            if getattr(q, f) is None:
-                ctx.error("questions.yaml", path, f"a {q.type} question needs {f!r}", code="question-type")
-        for f in _BANNED[q.type]:
-            if getattr(q, f) is not None:
-                ctx.error(
-                    "questions.yaml",
-                    (*path, f),
-                    f"a {q.type} question cannot have {f!r}",
-                    key=True,
-                    code="question-type",
-                )
         if q.minimum is not None and q.maximum is not None and q.minimum > q.maximum:
             ctx.error(
                 "questions.yaml", (*path, "minimum"), "minimum is larger than maximum", code="question-range"
@@ -96,15 +77,7 @@ def _check_typical(ctx: Checker, path: tuple[str | int, ...], q: Question, codes
     if value is None:
         return
     where = (*path, "typical")
-    if q.type == "boolean":
-        ctx.error(
-            "questions.yaml",
-            where,
-            "a yes/no question has no 'typical': examples always answer it no",
-            key=True,
-            code="typical",
-        )
-    elif q.type == "integer":
+    if q.type == "integer":
         inside = (
             isinstance(value, int)
             and not isinstance(value, bool)

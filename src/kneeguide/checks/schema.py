@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -47,8 +47,26 @@ def schema_check(ctx: Checker, name: str, doc: YamlDocument, reported: Iterable[
 
     schema = _schema(SCHEMA_NAMES[name])
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
-    skip = set(reported)
+    errors = list(validator.iter_errors(doc.data))
+    _report(ctx, name, schema, errors, set(reported))
+    return not errors
+
+
+def _report(
+    ctx: Checker,
+    name: str,
+    root: dict[str, Any],
+    errors: list[Any],
+    skip: set[Path_],
+    variant: _Variant | None = None,
+) -> None:
+    """Report schema errors as an author's mistakes, one error each.
+
+    ``variant`` is set for the errors of one type of a tagged union (a
+    question of one ``type``): a field only another type has, or one this
+    type needs and others do not, is then said in the words of the type.
+    """
+    errors = sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
     missing: dict[Path_, list[str]] = {}
     for err in errors:
         if err.validator == "required" and isinstance(err.instance, dict):
@@ -61,6 +79,9 @@ def schema_check(ctx: Checker, name: str, doc: YamlDocument, reported: Iterable[
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
             for extra in sorted(set(err.instance) - allowed):
+                if variant is not None and extra in variant.elsewhere:
+                    ctx.error(name, (*path, extra), variant.cannot(extra), key=True, code=variant.code)
+                    continue
                 guess = closest(extra, allowed)
                 if guess is not None:
                     if guess in missing.get(path, []):
@@ -75,9 +96,16 @@ def schema_check(ctx: Checker, name: str, doc: YamlDocument, reported: Iterable[
             continue
         if err.validator == "required" and isinstance(err.instance, dict):
             for r in missing.get(path, []):
-                if (path, r) not in meant:
+                if (path, r) in meant:
+                    continue
+                if variant is not None and r in variant.needs:
+                    ctx.error(name, path, variant.needs_field(r), code=variant.code)
+                else:
                     ctx.error(name, path, f"missing required field {r!r}", code="missing-field")
             missing.pop(path, None)  # several "required" errors at one item: report its fields once
+            continue
+        if err.validator == "oneOf" and isinstance(err.schema, dict) and "discriminator" in err.schema:
+            _report_tagged(ctx, name, root, err, skip)
             continue
         if err.validator in ("anyOf", "oneOf"):
             from jsonschema.exceptions import best_match
@@ -91,7 +119,85 @@ def schema_check(ctx: Checker, name: str, doc: YamlDocument, reported: Iterable[
         if path in skip:
             continue
         ctx.error(name, path, _friendly(err.validator, err.message, err.instance, err.schema), code="schema")
-    return not errors
+
+
+class _Kind(NamedTuple):
+    noun: str
+    code: str
+
+
+_KINDS = {"questions": _Kind(noun="question", code="question-type")}
+"""By the list a tagged union's items stand in: how to name an item, and the code of a field
+its type needs or cannot have (docs/diagnostics.md)."""
+
+
+class _Variant:
+    """One type of a tagged union, as the messages about its fields need it."""
+
+    def __init__(self, tag: str, noun: str, code: str, branches: list[dict[str, Any]], index: int) -> None:
+        self.tag, self.noun, self.code = tag, noun, code
+        mine = branches[index]
+        others = [b for i, b in enumerate(branches) if i != index]
+        self.elsewhere = {p for b in others for p in b.get("properties", {})} - set(
+            mine.get("properties", {})
+        )
+        """Fields another type has and this one cannot."""
+        shared = set.intersection(*(set(b.get("required", ())) for b in branches))
+        self.needs = set(mine.get("required", ())) - shared
+        """Fields this type needs and not every type does."""
+
+    def _a(self) -> str:
+        return f"{'an' if self.tag[:1] in 'aeiou' else 'a'} {self.tag} {self.noun}"
+
+    def cannot(self, field: str) -> str:
+        return f"{self._a()} cannot have {field!r}"
+
+    def needs_field(self, field: str) -> str:
+        return f"{self._a()} needs {field!r}"
+
+
+def _report_tagged(ctx: Checker, name: str, root: dict[str, Any], err: Any, skip: set[Path_]) -> None:
+    """An item of a tagged union: its tag's errors alone, or what is wrong with the tag."""
+    path: Path_ = tuple(err.absolute_path)
+    item = err.instance
+    tag_field = err.schema["discriminator"]["propertyName"]
+    mapping: dict[str, str] = err.schema["discriminator"]["mapping"]
+    tag = item.get(tag_field) if isinstance(item, dict) else None
+    branches = [_resolve(root, b) for b in err.schema["oneOf"]]
+    if not isinstance(item, dict) or tag_field not in item:
+        known = {p for b in branches for p in b.get("properties", {})}
+        unknown = [k for k in item if k not in known] if isinstance(item, dict) else []
+        guess = [k for k in unknown if closest(k, [tag_field]) is not None]
+        if guess:
+            message = f"unexpected field {guess[0]!r} (did you mean {tag_field!r}?)"
+            ctx.error(name, (*path, guess[0]), message, key=True, code="unknown-field")
+        else:
+            ctx.error(name, path, f"missing required field {tag_field!r}", code="missing-field")
+        return
+    if not isinstance(tag, str) or tag not in mapping:
+        message = f"{tag!r} is not one of {list(mapping)}" + (
+            did_you_mean(tag, list(mapping)) if isinstance(tag, str) else ""
+        )
+        if (*path, tag_field) not in skip:
+            ctx.error(name, (*path, tag_field), message, code="schema")
+        return
+    index = [b.get("$ref") for b in err.schema["oneOf"]].index(mapping[tag])
+    container = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+    noun, code = _KINDS.get(container, _Kind(noun="item", code="schema"))
+    variant = _Variant(tag, noun, code, branches, index)
+    mine = [e for e in err.context or [] if e.relative_schema_path and e.relative_schema_path[0] == index]
+    _report(ctx, name, root, mine, skip, variant)
+
+
+def _resolve(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A local ``$ref`` (``#/$defs/Name``) followed to the schema it names."""
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return dict(target)
 
 
 def model_check(ctx: Checker, name: str, doc: YamlDocument) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..figures import FigureRef, Pose
-from ..models import Caution, Choice, Conflict, Hazard, Metadata, Question, RedFlag, Step, ThermalRule
+from ..models import QUESTION_TYPES, Caution, Choice, Conflict, Hazard, Metadata, RedFlag, Step, ThermalRule
 
 __all__ = [
     "FIELDS",
@@ -37,7 +37,7 @@ __all__ = [
 
 FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     Metadata: ("title", "description", "purpose", "intended_use", "disclaimer"),
-    Question: ("text", "help", "unit", "subject", "when_yes", "when_no", "choices"),
+    **{q: ("text", "help", "unit", "subject", "when_yes", "when_no", "choices") for q in QUESTION_TYPES},
     Choice: ("label",),
     RedFlag: ("title", "advice", "clinician_note"),
     ThermalRule: ("title", "instructions", "cautions", "rationale", "for_whom"),

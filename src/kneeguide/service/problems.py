@@ -6,7 +6,7 @@ the status and an ``errors`` list naming every offending field, answered as
 used: a body that is not JSON, too large, of the wrong media type, or that
 holds unknown or mistyped fields, and unknown or bad query parameters.
 
-The JSON reader is the command line's (``kneeguide assess --answers``), so
+The JSON reader is the command line's (``kneeguide assess --answers``, ``kneeguide.json_input``), so
 the two accept exactly the same texts: UTF-8, no ``NaN`` or ``Infinity``, no
 key given twice, nesting at most ``MAX_JSON_DEPTH`` deep (measured before
 parsing, so a hostile body cannot make the parser recurse).
@@ -21,8 +21,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..cli import MAX_JSON_DEPTH, _json_depth, _no_constant, _no_duplicates
 from ..engine import AnswerProblem
+from ..json_input import MAX_JSON_DEPTH, json_depth, no_constant, no_duplicates
 
 __all__ = [
     "LOCALES",
@@ -187,10 +187,10 @@ def _parse(raw: bytes) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise bad("the body is not UTF-8 text") from None
-    if _json_depth(text) > MAX_JSON_DEPTH:
+    if json_depth(text) > MAX_JSON_DEPTH:
         raise bad(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        return json.loads(text, parse_constant=no_constant, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:
