@@ -74,14 +74,20 @@ def assess_and_floor(sets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     import kneeguide
 
     g = kneeguide.load()
-    floor, floor_json = make_floor(g)
-    check_agrees(g, floor, sets)
     assessed = [g.assess(a) for a in sets]
     out: dict[str, Any] = {}
     out["assess_us"], out["assess_p99_us"] = median_us(g.assess, sets)
     out["to_json_us"], _ = median_us(lambda a: a.to_json(), [g.assess(a) for a in sets])
     out["assess_json_us"], _ = median_us(g.assess_json, sets)
     out["model_dump_us"], _ = median_us(lambda a: a.model_dump(mode="json"), assessed)
+    # The floor is written by hand for one question set: when the content has
+    # moved on it refuses the answers, and only its own rows are lost.
+    try:
+        floor, floor_json = make_floor(g)
+        check_agrees(g, floor, sets)
+    except (ValueError, AssertionError) as exc:
+        out["floor_error"] = f"{type(exc).__name__}: {exc}"
+        return out
     out["floor_us"], _ = median_us(floor, sets)
     out["floor_json_us"], _ = median_us(floor_json, sets)
     return out

@@ -644,6 +644,8 @@ def main() -> int:
             print(f"{name}: could not run: {result['error']}")
         if "failed" in result:
             print(f"{name}: {result['failed']}")
+        if "floor_error" in result:
+            print(f"{name}: the hand-written floor refuses today's content ({result['floor_error']})")
     return 0
 
 
