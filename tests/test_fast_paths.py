@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kneeguide
-from kneeguide import compact, store
+from kneeguide import compact, results, store
 from kneeguide.adaptive import Interview
 from kneeguide.engine import Assessment
 from kneeguide.errors import ReviewOverdueWarning
@@ -38,6 +38,8 @@ from strategies import answer_sets
 from test_vignettes import BASELINE, VIGNETTES
 
 REPO = Path(__file__).resolve().parents[1]
+PACKAGED = kneeguide.load()
+"""Loaded once: the properties below are about assess, not about loading (tested above)."""
 
 
 def _fields(g: Guidance) -> dict[str, Any]:
@@ -84,14 +86,21 @@ def test_the_compact_form_decides_alike_on_every_vignette(checked: Guidance, res
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=answer_sets(kneeguide.load()), drop=st.integers(0, 40))
 def test_the_compact_form_decides_and_interviews_alike(data: dict[str, Any], drop: int) -> None:
-    checked_g = _checked()
-    restored_g = compact.restore(compact.dumps(checked_g), checked_g.folder)
+    checked_g, restored_g = _checked(), _restored()
     assert restored_g.assess(data).to_json() == checked_g.assess(data).to_json()
     partial = dict(list(data.items())[drop:])
     assert restored_g.interview(partial) == checked_g.interview(partial)
 
 
 _CHECKED: list[Guidance] = []
+_RESTORED: list[Guidance] = []
+
+
+def _restored() -> Guidance:
+    """The checked guidance through its compact form and back, once for the module."""
+    if not _RESTORED:
+        _RESTORED.append(compact.restore(compact.dumps(_checked()), _checked().folder))
+    return _RESTORED[0]
 
 
 def _checked() -> Guidance:
@@ -200,9 +209,9 @@ def test_to_json_is_model_dump_on_thousands_of_answer_sets(guidance: Guidance) -
 
 
 @settings(max_examples=1500, deadline=None)
-@given(answers=answer_sets(kneeguide.load()))
+@given(answers=answer_sets(PACKAGED))
 def test_to_json_is_model_dump_at_the_rule_boundaries(answers: dict[str, Any]) -> None:
-    g = kneeguide.load()
+    g = PACKAGED
     assert g.assess(answers).to_json() == _json_of(g.assess(answers))
 
 
@@ -211,6 +220,21 @@ def test_interview_to_json_is_model_dump(guidance: Guidance) -> None:
         for drop in (0, 3, 12, len(answers)):
             step = guidance.interview(dict(list(answers.items())[drop:]))
             assert step.to_json() == _json_of(step)
+
+
+def test_result_parts_equal_validated_ones_and_their_json(guidance: Guidance) -> None:
+    # The engine builds its parts without validating them again (``results.trusted``)
+    # and encodes them without pydantic's serializer (``results._encoded``).
+    p = guidance.engine.parts
+    parts = [p.ref, *p.flags, *p.thermal, *p.relief, *p.prevention, *p.chosen]
+    parts += [entry for pair in p.entries for entry in pair]
+    parts += [p._masked_pair(j, 0)[0] for j in range(1, len(p.thermal))]
+    for part in parts:
+        validated = type(part).model_validate(part.model_dump())
+        assert part == validated and part.__dict__ == validated.__dict__
+        assert [type(v) for v in part.__dict__.values()] == [type(v) for v in validated.__dict__.values()]
+        assert part.model_fields_set == validated.model_fields_set
+        assert results._encoded(part) == json.dumps(validated.model_dump(mode="json"))
 
 
 def test_a_lazy_trace_behaves_like_a_field(guidance: Guidance) -> None:
@@ -266,11 +290,11 @@ def test_assess_and_interview_import_only_what_they_use(command: str) -> None:
 
 
 @settings(max_examples=600, deadline=None)
-@given(answers=answer_sets(kneeguide.load()), keep=st.lists(st.booleans(), min_size=32, max_size=32))
+@given(answers=answer_sets(PACKAGED), keep=st.lists(st.booleans(), min_size=32, max_size=32))
 def test_the_generated_evaluator_agrees_with_the_tree_walk(answers: dict[str, Any], keep: list[bool]) -> None:
     from kneeguide.kleene import evaluate_model, evaluate_model_by_tree
 
-    model = kneeguide.load().decisions
+    model = PACKAGED.decisions
     partial = {k: v for (k, v), kept in zip(answers.items(), keep, strict=False) if kept}
     for given_answers in (partial, answers, {}):
         assert evaluate_model(model, given_answers) == evaluate_model_by_tree(model, given_answers)

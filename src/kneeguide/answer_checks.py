@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import AnswerProblem
+from .answer_problem import AnswerProblem
 
 __all__ = ["Checker", "Problem", "checker", "problems", "show"]
 

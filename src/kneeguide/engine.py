@@ -29,8 +29,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from .answer_checks import Checker, checker, problems
+from .answer_problem import AnswerProblem
 from .decision import Gate
-from .errors import AnswerProblem, AnswersError
+from .errors import AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
 from .renderers import to_english, to_python
@@ -43,6 +44,7 @@ from .results import (
     ThermalResult,
     TraceEntry,
     Urgency,
+    trusted,
 )
 
 __all__ = [
@@ -66,7 +68,7 @@ class Engine:
         model = g.decisions
         self.guidance = g
         self.model = model
-        self.ref = GuidanceRef(id=g.id, version=g.version, digest=g.digest, locale=g.locale)
+        self.ref = trusted(GuidanceRef, id=g.id, version=g.version, digest=g.digest, locale=g.locale)
         self._questions = {q.id: q for q in g.questions}
         self._required = frozenset(q.id for q in g.questions if q.required)
         self._optional = tuple(q.id for q in g.questions if not q.required)
@@ -93,15 +95,16 @@ class Engine:
             withheld = _gate_words(g, gate, titles) if gate is not None else ""
             entries.append(
                 (
-                    TraceEntry(rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
-                    TraceEntry(rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
+                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
+                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
                 )
             )
         self.parts = Parts(
             ref=self.ref,
             disclaimer=g.metadata.disclaimer,
             flags=[
-                RedFlagResult(
+                trusted(
+                    RedFlagResult,
                     id=rf.id,
                     urgency=rf.urgency,
                     title=rf.title,
@@ -116,7 +119,8 @@ class Engine:
             prevention=[_step_result(st) for st in g.prevention],
             entries=entries,
             chosen=[
-                TraceEntry(
+                trusted(
+                    TraceEntry,
                     rule=tr.id,
                     kind="thermal",
                     fired=True,
@@ -199,7 +203,8 @@ class Engine:
         rule, top = self._ordered[j], self._ordered[winner]
         g = self.guidance
         text = to_english(g.source_conditions[rule.id], self._questions, self._titles, g.ui)
-        return TraceEntry(
+        return trusted(
+            TraceEntry,
             rule=rule.id,
             kind="thermal",
             fired=False,
@@ -284,17 +289,18 @@ def _define(source: str, name: str, filename: str) -> Any:
 
 
 def _thermal_result(tr: ThermalRule) -> ThermalResult:
-    return ThermalResult(
+    return trusted(
+        ThermalResult,
         advice=tr.advice,
         rule=tr.id,
         title=tr.title,
         instructions=tr.instructions,
-        cautions=[c.text for c in tr.cautions],
-        sources=tr.cited,
+        cautions=tuple(c.text for c in tr.cautions),
+        sources=tuple(tr.cited),
     )
 
 
 def _step_result(st: Step) -> StepResult:
-    return StepResult(
-        id=st.id, title=st.title, text=st.text, how_to=list(st.how_to), sources=list(st.sources)
+    return trusted(
+        StepResult, id=st.id, title=st.title, text=st.text, how_to=tuple(st.how_to), sources=tuple(st.sources)
     )

@@ -22,11 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from .diagnostics import ExitCode
 
 if TYPE_CHECKING:
+    from .answer_problem import AnswerProblem
     from .diagnostics import Diagnostic
 
 __all__ = [
@@ -81,24 +80,6 @@ class ContentError(KneeguideError):
         return (type(self), (self.diagnostics,))
 
 
-class AnswerProblem(BaseModel):
-    """One bad answer: which question, what is wrong (in English), and the same as data.
-
-    ``code`` is stable and ``params`` holds its values, so an app can say it
-    in its own language: ``unknown_question``, ``missing``, ``not_an_object``
-    ``{type}``, ``not_boolean`` ``{value}``, ``not_integer`` ``{value}``,
-    ``out_of_range`` ``{minimum, maximum, value}``, ``not_a_choice``
-    ``{choices, value}``.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    field: str
-    message: str
-    code: str = "invalid"
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
 class AnswersError(KneeguideError, ValueError):
     """The answers were refused; ``problems`` names every offending field."""
 
@@ -144,3 +125,13 @@ class RenderError(ExportError):
 
 class PluginError(KneeguideError):
     """An exporter plugin failed; the message names the plugin, its distribution and version."""
+
+
+def __getattr__(name: str) -> Any:
+    # ``AnswerProblem`` is a pydantic model and lives in its own module, so that
+    # catching these errors (every command does) does not import pydantic.
+    if name == "AnswerProblem":
+        from .answer_problem import AnswerProblem
+
+        return AnswerProblem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

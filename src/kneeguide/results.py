@@ -22,7 +22,7 @@ import json
 import operator
 from collections.abc import Callable, Sequence
 from itertools import compress
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
@@ -40,11 +40,12 @@ __all__ = [
 ]
 
 Urgency = Literal["self_care", "soon", "urgent", "emergency"]
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Out(BaseModel):
     # Every field is always dumped, defaults too: the published schemas say so by requiring them.
-    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True, defer_build=True)
 
 
 class GuidanceRef(_Out):
@@ -188,8 +189,31 @@ _BEFORE_TRACE = ("guidance", "urgency", "red_flags", "thermal", "relief", "preve
 _FIELDS_SET = frozenset(Assessment.model_fields)
 
 
+def trusted(cls: type[_M], **fields: Any) -> _M:
+    """A result part built from content that validate already checked, without validating again.
+
+    Pydantic would build each result model's validator on first use, which
+    costs a cold ``kneeguide assess`` more than everything it does; the
+    engine only ever passes the exact types (``str``, ``bool``, tuples), so
+    these parts equal validated ones, field for field (a test compares
+    them).  Fields are set in declaration order, as validation sets them.
+    """
+    m = _new(cls)
+    _set(m, "__dict__", {name: fields[name] for name in cls.model_fields})
+    _set(m, "__pydantic_fields_set__", frozenset(cls.model_fields))
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
+
+
 def _encoded(model: BaseModel) -> str:
-    return json.dumps(model.model_dump(mode="json"))
+    """``json.dumps(model.model_dump(mode="json"))`` of a flat result part.
+
+    Every part is flat: strings, booleans and tuples of strings, which
+    ``json.dumps`` writes exactly as pydantic's JSON mode dumps them, so the
+    serializer is not built for it (a test compares the two for every part).
+    """
+    return json.dumps(model.__dict__)
 
 
 class Parts:
