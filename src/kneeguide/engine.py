@@ -79,26 +79,11 @@ class Engine:
         titles = {rf.id: rf.title for rf in g.red_flags}
         self._titles = titles
 
-        def english(item_id: str) -> str:
-            return to_english(g.source_conditions[item_id], self._questions, titles, g.ui)
-
-        # Everything an answer set can select is built here, once; ``assess``
-        # only picks from these by the booleans ``decide`` returns.
+        # Everything an answer set can select is built here, once (the trace's
+        # entries when first read); ``assess`` only picks from these by the
+        # booleans ``decide`` returns.
         ordered = g.thermal_by_priority()
         self._ordered = ordered
-        entries: list[tuple[TraceEntry, TraceEntry]] = []
-        for rule in g.rules():
-            text = english(rule.id)
-            kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
-            yes, no = g.ui[f"trace.fired.{rule.kind}"], g.ui[f"trace.not_fired.{rule.kind}"]
-            gate = model.gates.get(rule.id)
-            withheld = _gate_words(g, gate, titles) if gate is not None else ""
-            entries.append(
-                (
-                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
-                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
-                )
-            )
         self.parts = Parts(
             ref=self.ref,
             disclaimer=g.metadata.disclaimer,
@@ -117,17 +102,8 @@ class Engine:
             thermal=[_thermal_result(tr) for tr in ordered],
             relief=[_step_result(st) for st in g.relief],
             prevention=[_step_result(st) for st in g.prevention],
-            entries=entries,
-            chosen=[
-                trusted(
-                    TraceEntry,
-                    rule=tr.id,
-                    kind="thermal",
-                    fired=True,
-                    why=g.words("trace.chosen", advice=tr.advice, priority=tr.priority, why=english(tr.id)),
-                )
-                for tr in ordered
-            ],
+            entries=self._entries,
+            chosen=self._chosen,
             masked=self._mask,
             incomplete=lambda: (
                 f"no thermal rule applies to these answers in {g.id} {g.version}: "
@@ -198,11 +174,47 @@ class Engine:
         where = f"<kneeguide rules {self.guidance.id}>"
         return _define(decide_source, "decide", where), _define(run_source, "run", where)
 
+    def _english(self, item_id: str) -> str:
+        g = self.guidance
+        return to_english(g.source_conditions[item_id], self._questions, self._titles, g.ui)
+
+    def _entries(self) -> list[tuple[TraceEntry, TraceEntry]]:
+        """Each rule's trace entry when it does not fire and when it does (``Parts.entries``)."""
+        g = self.guidance
+        entries = []
+        for rule in g.rules():
+            text = self._english(rule.id)
+            kind = cast(Literal["red_flag", "thermal", "relief", "prevention"], rule.kind)
+            yes, no = g.ui[f"trace.fired.{rule.kind}"], g.ui[f"trace.not_fired.{rule.kind}"]
+            gate = self.model.gates.get(rule.id)
+            withheld = _gate_words(g, gate, self._titles) if gate is not None else ""
+            entries.append(
+                (
+                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=False, why=f"{no}{text}{withheld}"),
+                    trusted(TraceEntry, rule=rule.id, kind=kind, fired=True, why=f"{yes}{text}"),
+                )
+            )
+        return entries
+
+    def _chosen(self) -> list[TraceEntry]:
+        """Each thermal rule's trace entry when it decides (``Parts.chosen``)."""
+        g = self.guidance
+        return [
+            trusted(
+                TraceEntry,
+                rule=tr.id,
+                kind="thermal",
+                fired=True,
+                why=g.words("trace.chosen", advice=tr.advice, priority=tr.priority, why=self._english(tr.id)),
+            )
+            for tr in self._ordered
+        ]
+
     def _mask(self, j: int, winner: int) -> TraceEntry:
         """The trace entry of thermal rule ``j`` when it applies but rule ``winner`` decides."""
         rule, top = self._ordered[j], self._ordered[winner]
         g = self.guidance
-        text = to_english(g.source_conditions[rule.id], self._questions, self._titles, g.ui)
+        text = self._english(rule.id)
         return trusted(
             TraceEntry,
             rule=rule.id,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from itertools import compress
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -234,15 +235,15 @@ class Parts:
         thermal: Sequence[ThermalResult],
         relief: Sequence[StepResult],
         prevention: Sequence[StepResult],
-        entries: Sequence[tuple[TraceEntry, TraceEntry]],
-        chosen: Sequence[TraceEntry],
+        entries: Callable[[], Sequence[tuple[TraceEntry, TraceEntry]]],
+        chosen: Callable[[], Sequence[TraceEntry]],
         masked: Callable[[int, int], TraceEntry],
         incomplete: Callable[[], str],
     ) -> None:
         self.ref, self.disclaimer = ref, disclaimer
         self.flags, self.thermal = tuple(flags), tuple(thermal)
         self.relief, self.prevention = tuple(relief), tuple(prevention)
-        self.entries, self.chosen = tuple(entries), tuple(chosen)
+        self._make_entries, self._make_chosen = entries, chosen
         self._masked_entry = masked
         self._incomplete = incomplete
         self._masked: dict[tuple[int, int], tuple[TraceEntry, str]] = {}
@@ -255,16 +256,49 @@ class Parts:
         self.applies_start = n_flags + n_thermal + n_steps
         self.steps_slice = slice(n_flags + n_thermal, self.applies_start)
         self.level_slice = slice(self.applies_start + n_thermal, None)
-        # The same parts, encoded as ``json.dumps`` writes them inside the whole result.
         self.head = '{"guidance": ' + _encoded(ref) + ', "urgency": '
         self.urgencies = tuple(json.dumps(u) for u in URGENCY_NAMES)
         self.tail = ', "disclaimer": ' + json.dumps(disclaimer) + "}"
-        self.flag_json = tuple(_encoded(r) for r in self.flags)
-        self.thermal_json = tuple(_encoded(r) for r in self.thermal)
-        self.relief_json = tuple(_encoded(r) for r in self.relief)
-        self.prevention_json = tuple(_encoded(r) for r in self.prevention)
-        self.entry_json = tuple((_encoded(no), _encoded(yes)) for no, yes in self.entries)
-        self.chosen_json = tuple(_encoded(e) for e in self.chosen)
+
+    # The trace's entries and every part's JSON are made on first use: a
+    # command that prints one text report needs neither, and making them
+    # (a sentence per rule) is most of what building an engine costs.
+
+    @cached_property
+    def entries(self) -> tuple[tuple[TraceEntry, TraceEntry], ...]:
+        """Each rule's trace entry when it does not fire and when it does, in ``rules()`` order."""
+        return tuple(self._make_entries())
+
+    @cached_property
+    def chosen(self) -> tuple[TraceEntry, ...]:
+        """Each thermal rule's trace entry when it decides, highest priority first."""
+        return tuple(self._make_chosen())
+
+    # The same parts, encoded as ``json.dumps`` writes them inside the whole result.
+
+    @cached_property
+    def flag_json(self) -> tuple[str, ...]:
+        return tuple(_encoded(r) for r in self.flags)
+
+    @cached_property
+    def thermal_json(self) -> tuple[str, ...]:
+        return tuple(_encoded(r) for r in self.thermal)
+
+    @cached_property
+    def relief_json(self) -> tuple[str, ...]:
+        return tuple(_encoded(r) for r in self.relief)
+
+    @cached_property
+    def prevention_json(self) -> tuple[str, ...]:
+        return tuple(_encoded(r) for r in self.prevention)
+
+    @cached_property
+    def entry_json(self) -> tuple[tuple[str, str], ...]:
+        return tuple((_encoded(no), _encoded(yes)) for no, yes in self.entries)
+
+    @cached_property
+    def chosen_json(self) -> tuple[str, ...]:
+        return tuple(_encoded(e) for e in self.chosen)
 
     def winner(self, fired: tuple[bool, ...]) -> int:
         """The index, highest priority first, of the thermal rule that decides."""
