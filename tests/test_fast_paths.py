@@ -269,8 +269,8 @@ from kneeguide.cli import main
 code = main(sys.argv[1:])
 heavy = ["jsonschema", "ruamel", "z3", "jinja2", "typst", "kneeguide_exporters", "kneeguide.loader",
          "kneeguide.yamlsource", "kneeguide.verifier", "pluggy"]
-from kneeguide import models
-built = sorted(n for n, m in vars(models).items()
+from kneeguide import models, results
+built = sorted(n for module in (models, results) for n, m in vars(module).items()
                if isinstance(m, type) and issubclass(m, models.BaseModel) and m.__pydantic_complete__)
 print(code, [m for m in heavy if m in sys.modules], built, file=sys.stderr)
 """
@@ -284,6 +284,13 @@ def test_assess_and_interview_import_only_what_they_use(command: str) -> None:
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=dict(os.environ))
     assert done.stderr.strip().splitlines()[-1] == "0 [] []", done.stderr
     assert json.loads(done.stdout)["guidance"]["id"] == "knee-muscle-spasm"
+
+
+@pytest.mark.parametrize("args", [["--version"], ["formats"]])
+def test_version_and_formats_do_not_import_pydantic(args: list[str]) -> None:
+    probe = "import sys; from kneeguide.cli import main; main(sys.argv[1:]); print('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False", done.stdout
 
 
 # --- the interview's generated three-valued evaluator ---------------------------------------------
