@@ -22,7 +22,7 @@ _CODE = re.compile(r'\bcode(?::\s*str)?\s*=\s*"([a-z][a-z0-9-]*)"')
 
 
 _LOCALE_CODE = re.compile(r"^``([a-z][a-z0-9-]*)`` {2,}", re.M)
-_ANSWER_CODES = ("answer_checks.py", "errors.py")
+_ANSWER_CODES = ("answer_checks.py", "answer_problem.py", "errors.py")
 """Where answer problems get their codes: apps' codes (contracts), not content diagnostics."""
 
 

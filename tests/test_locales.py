@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 
 import kneeguide
 from kneeguide.cli import main
-from kneeguide.errors import AnswersError, LocaleError
+from kneeguide.errors import AnswersError, ContentError, LocaleError
 from kneeguide.guidance import Guidance
 from kneeguide.loader import check
 from kneeguide.localisation.reading import spanish_grade, spanish_syllables
@@ -387,6 +387,27 @@ def test_validate_catches_a_care_the_urgency_does_not_allow(content_copy: Path) 
     _edit(content_copy / "red_flags.yaml", "    care: emergency_services\n", "    care: routine\n")
     (wrong,) = _codes(content_copy)["care-missing"]
     assert "care 'routine' does not fit urgency 'emergency'" in wrong
+
+
+def test_a_ui_yaml_for_an_older_kneeguide_is_refused_naming_each_string(content_copy: Path) -> None:
+    ui = content_copy / "ui.yaml"
+    chosen = '  trace.chosen:\n    text: "chosen ({advice}, priority {priority}): {why}"\n'
+    _edit(ui, chosen + "    params: [advice, priority, why]\n", "")
+    _edit(ui, "    params: [flags]\n", "    params: [flags, count]\n")
+    _edit(ui, "  trace.masked:", "  trace.maskd:\n    text: old\n  trace.masked:")
+    found = _codes(content_copy)
+    (missing,) = found["ui-missing"]
+    assert missing.startswith("ui.yaml:") and "'trace.chosen'" in missing
+    assert "advice, priority, why" in missing
+    (params,) = found["ui-params"]
+    assert "'trace.gate.not_with' takes ['flags', 'count']" in params and "fills in ['flags']" in params
+    (unknown,) = found["ui-unknown"]
+    assert "'trace.maskd'" in unknown and "did you mean 'trace.masked'" in unknown
+    line = next(i for i, t in enumerate(ui.read_text("utf-8").splitlines(), 1) if "trace.maskd" in t)
+    assert unknown.startswith(f"ui.yaml:{line}:3:")
+    with pytest.raises(ContentError) as refused:  # using it fails as clearly, not with a KeyError later
+        kneeguide.load(content_copy)
+    assert "'trace.chosen'" in str(refused.value)
 
 
 def test_a_folder_without_regions_has_one_locale(tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ has a stable code (docs/localisation.md lists them):
 ``translation-placeholders``  a translation that drops or adds a placeholder;
 ``translation-unreviewed``    (warning) a language no clinician has reviewed;
 ``ui-language``           ``ui.yaml`` in another language than the content;
+``ui-missing``            a folder's own ``ui.yaml`` lacks a string this kneeguide shows;
+``ui-params``             a string that takes other values than this kneeguide fills in;
+``ui-unknown``            (warning) a string this kneeguide never shows;
 ``reading-grade``         a locale's patient text above its language's limit.
 """
 
@@ -155,6 +158,8 @@ def check_localisation(
         )
     if (folder / "ui.yaml").exists():
         ui = c.read("ui.yaml", folder / "ui.yaml", UiFile)
+        if ui is not None and folder.resolve() != packaged.resolve():
+            _check_ui_keys(c, ui, UiFile.model_validate(read_yaml(packaged / "ui.yaml").data), packaged)
     else:
         ui = UiFile.model_validate(read_yaml(packaged / "ui.yaml").data)
     translations: dict[str, TranslationFile] = {}
@@ -221,6 +226,50 @@ def check_localisation(
     )
     readings = check_reading(c, loc, meta, translations)
     return (loc if c.ok else None), readings
+
+
+def _check_ui_keys(c: _Check, ui: UiFile, program: UiFile, packaged: Path) -> None:
+    """A folder's own ``ui.yaml`` holds every string the program shows, each with its values.
+
+    The packaged ``ui.yaml`` is the program's list: a folder written for an
+    older kneeguide lacks the strings added since, and would otherwise fail
+    only when a command reached one of them.
+    """
+
+    def params(entry: str | UiEntry) -> list[str]:
+        return list(entry.params) if isinstance(entry, UiEntry) else []
+
+    source = packaged / "ui.yaml"
+    for key, entry in program.strings.items():
+        theirs = ui.strings.get(key)
+        if theirs is None:
+            values = f" (it takes {', '.join(params(entry))})" if params(entry) else ""
+            c.error(
+                "ui.yaml",
+                ("strings",),
+                f"no string {key!r}, which this version of kneeguide shows{values}: copy it from "
+                f"the ui.yaml kneeguide ships ({source}) and word it as you wish",
+                "ui-missing",
+            )
+        elif params(theirs) != params(entry):
+            c.error(
+                "ui.yaml",
+                ("strings", key),
+                f"{key!r} takes {params(theirs) or 'no values'}, but kneeguide fills in "
+                f"{params(entry) or 'no values'}: set its params to {params(entry)} as in {source}, "
+                "and use only those in its text",
+                "ui-params",
+            )
+    for key in sorted(ui.strings.keys() - program.strings.keys()):
+        c.error(
+            "ui.yaml",
+            ("strings", key),
+            f"kneeguide never shows a string {key!r}{did_you_mean(key, program.strings)}: rename it "
+            "to a string kneeguide shows, or remove it",
+            "ui-unknown",
+            severity="warning",
+            key=True,
+        )
 
 
 def _check_placeholders(
