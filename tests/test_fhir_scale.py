@@ -26,7 +26,7 @@ import kneeguide
 from fhir_support import Json, expected_actions, questionnaire_response
 from kneeguide.guidance import Guidance
 from kneeguide_exporters import fhir
-from kneeguide_exporters.fhir.jsontext import dumps
+from kneeguide_exporters.fhir.jsontext import CHUNK, dumps, encoded
 from test_fhir_engines import CASES, INCOMPLETE, drive
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,6 +150,14 @@ def test_the_json_writer_gives_the_bytes_json_dumps_gives() -> None:
     for bad in (1.5, {1: "x"}, {None: "x"}, (1,)):
         with pytest.raises(TypeError):
             dumps(bad)
+
+
+def test_the_bytes_written_a_chunk_at_a_time_are_the_text_encoded() -> None:
+    """Large enough to be encoded in several chunks, with text that is not ASCII across their seams."""
+    big = {"entry": [{"n": i, "t": ["é\u2028", str(i)]} for i in range(CHUNK // 4)], "end": "ok"}
+    assert len(dumps(big).splitlines()) > 2 * CHUNK
+    for value in (big, {"a": [1, "ü"]}, [], "x"):
+        assert encoded(value) == (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def test_no_shipped_thermal_rule_is_folded_away() -> None:

@@ -24,7 +24,7 @@ from kneeguide.figures import HEIGHT, LENGTHS, PARTS, WIDTH, Angles, Point, Pose
 from kneeguide.guidance import Guidance
 from kneeguide.loader import check
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
-from kneeguide_exporters.figures import picture, svg
+from kneeguide_exporters.figures import NO_PICTURE, picture, pictures, svg
 from test_html import browser, open_page  # noqa: F401  (browser is a fixture)
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -136,6 +136,23 @@ def test_shipped_stretches_and_positions_all_have_pictures(shipped: object) -> N
         ET.fromstring(svg(pose, alt))
     used = {s.figure.pose for s in steps if s.figure}
     assert used == set(g.poses), "every pose is used by a step"  # type: ignore[attr-defined]
+
+
+def test_each_step_gets_its_own_pose_and_alt_text_drawn(shipped: object) -> None:
+    """Drawing each pose and alt text once must still give every step the picture of its own figure."""
+    g = shipped
+    drawn = pictures(g)  # type: ignore[arg-type]
+    steps = [*g.relief, *g.prevention]  # type: ignore[attr-defined]
+    assert set(drawn) == {s.id for s in steps}
+    for s in steps:
+        if s.figure is None:
+            assert drawn[s.id] == NO_PICTURE
+            continue
+        pose = g.poses[s.figure.pose]  # type: ignore[attr-defined]
+        alt = s.figure.alt or pose.alt
+        assert drawn[s.id] == (svg(pose, alt), alt) == picture(g, s.id), s.id  # type: ignore[arg-type]
+    assert picture(g, "no-such-step") == NO_PICTURE  # type: ignore[arg-type]
+    assert len({svg for svg, _ in drawn.values()}) > 2, "the steps show different pictures"
 
 
 def test_a_guide_without_pictures_needs_no_figures_file(tmp_path: Path) -> None:

@@ -26,10 +26,11 @@ from kneeguide.figures import HEAD_RADIUS, HEIGHT, PARTS, WIDTH, Pose, Prop, joi
 if TYPE_CHECKING:
     from kneeguide.guidance import Guidance
 
-__all__ = ["Picture", "picture", "svg"]
+__all__ = ["NO_PICTURE", "Picture", "picture", "pictures", "svg"]
 
 Picture = tuple[str, str]
-"""A step's picture as ``(svg, alt)``; ``("", "")`` for a step without one."""
+"""A step's picture as ``(svg, alt)``; ``NO_PICTURE`` for a step without one."""
+NO_PICTURE: Picture = ("", "")
 
 _CARD = "#eef3f7"
 _PROP_FILL = "#d3dbe3"
@@ -77,17 +78,36 @@ def svg(pose: Pose, alt: str) -> str:
     return "".join(parts)
 
 
-def picture(guidance: Guidance, step_id: str) -> Picture:
-    """The picture of step ``step_id`` and its alt text (the step's own words, else the pose's).
+def pictures(guidance: Guidance) -> dict[str, Picture]:
+    """Every step's picture and alt text by step id (``NO_PICTURE`` for a step without a figure).
 
-    Validated content guarantees the pose exists and one of the two has alt text.
+    Each distinct pose and alt text is drawn once, however many steps show
+    it, and the steps are walked once: a leaflet shows every step, so looking
+    each one up and drawing it again would cost time in proportion to the
+    square of the steps.  The alt text is the step's own words, else the
+    pose's; validated content guarantees the pose exists and one of the two
+    has alt text.
     """
-    step = next((s for s in (*guidance.relief, *guidance.prevention) if s.id == step_id), None)
-    if step is None or step.figure is None:
-        return "", ""
-    pose = guidance.poses[step.figure.pose]
-    alt = step.figure.alt or pose.alt or ""
-    return svg(pose, alt), alt
+    drawn: dict[tuple[str, str], str] = {}
+    out: dict[str, Picture] = {}
+    for step in (*guidance.relief, *guidance.prevention):
+        if step.id in out:
+            continue
+        if step.figure is None:
+            out[step.id] = NO_PICTURE
+            continue
+        pose = guidance.poses[step.figure.pose]
+        alt = step.figure.alt or pose.alt or ""
+        key = (step.figure.pose, alt)
+        if key not in drawn:
+            drawn[key] = svg(pose, alt)
+        out[step.id] = (drawn[key], alt)
+    return out
+
+
+def picture(guidance: Guidance, step_id: str) -> Picture:
+    """The picture of step ``step_id`` and its alt text, or ``NO_PICTURE`` (see ``pictures``)."""
+    return pictures(guidance).get(step_id, NO_PICTURE)
 
 
 def _prop(p: Prop) -> str:

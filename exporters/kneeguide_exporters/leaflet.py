@@ -16,16 +16,16 @@ Every word the pages add to the content comes from the guidance's locale
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
 from kneeguide.renderers import to_english
 
-from .figures import picture
+from .figures import pictures
 
-__all__ = ["URGENCY_HEADING_KEYS", "Leaflet", "build", "long_date"]
+__all__ = ["URGENCY_HEADING_KEYS", "Leaflet", "build", "long_date", "plain"]
 
 URGENCY_HEADING_KEYS = {u: f"heading.{u}" for u in ("emergency", "urgent", "soon")}
 """The UI string (``ui.yaml``) heading each group of warning signs."""
@@ -122,7 +122,32 @@ class Leaflet:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for templates that take data, such as Typst)."""
-        return asdict(self)
+        result: dict[str, Any] = plain(self)
+        return result
+
+
+def plain(value: Any) -> Any:
+    """``value`` as dicts, lists and the leaves it holds: what ``dataclasses.asdict`` gives, as JSON.
+
+    ``asdict`` deep-copies every leaf and looks up every class's fields again
+    for each object, which costs more than building the leaflet itself; the
+    leaves here are text, numbers and booleans, which need no copy.  Tuples
+    become lists (the same JSON).
+    """
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+        return {name: plain(getattr(value, name)) for name in names}
+    return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Each view class's field names, looked up once."""
 
 
 def build(g: Guidance) -> Leaflet:
@@ -160,6 +185,8 @@ def build(g: Guidance) -> Leaflet:
     ]
     soon = [flag_views[rf.id] for rf in g.red_flags if rf.urgency == "soon"]
 
+    drawn = pictures(g)
+
     def steps(items: Any) -> list[StepView]:
         return [
             StepView(
@@ -174,7 +201,7 @@ def build(g: Guidance) -> Leaflet:
                 g.ui[f"evidence.{s.evidence}"],
                 s.evidence_note or "",
                 s.for_whom or "",
-                *picture(g, s.id),
+                *drawn[s.id],
             )
             for s in items
         ]

@@ -81,9 +81,33 @@ def render(guidance: Guidance) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for suffix, paper in PAPERS.items():
         inputs = {"leaflet": content, "paper": paper, "words": words}
-        files[f"{data.id}{suffix}.pdf"] = compile_typst(TEMPLATE.name, inputs, data.approval_date)
-        files[f"{data.id}-summary{suffix}.pdf"] = compile_typst(SUMMARY, inputs, data.approval_date)
+        for name, template in (("", TEMPLATE.name), ("-summary", SUMMARY)):
+            files[f"{data.id}{name}{suffix}.pdf"] = compile_typst(template, inputs, data.approval_date)
+            _forget_layout()
     return files
+
+
+TYPST_CACHE_AGE: Final = 10
+"""After each compile, typst-py drops the memoised work the last this-many compiles did not use."""
+
+
+def _forget_layout() -> None:
+    """Let Typst free the document it just laid out, before the next one is laid out.
+
+    Typst memoises every step of a compile (parsing, layout of each block,
+    export) and keeps what one of the last ``TYPST_CACHE_AGE`` compiles used,
+    so the four leaflets of one export would otherwise all stay in memory:
+    for long content that is the export's peak memory, several times one
+    document's.  Compiling an empty document that many times ages the last
+    document's work out; each costs well under a millisecond.  The next
+    leaflet reuses nothing of the last one (another paper size or another
+    template lays out every block anew), so nothing is lost.
+    """
+    import typst
+
+    compiler = typst.Compiler(root=str(TEMPLATE.parent), font_paths=[], ignore_system_fonts=True)
+    for _ in range(TYPST_CACHE_AGE):
+        compiler.compile(input=b"", format="svg")
 
 
 def compile_typst(template: str, inputs: dict[str, str], approval_date: str) -> bytes:

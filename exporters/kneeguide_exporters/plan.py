@@ -18,13 +18,15 @@ content stays text in both.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
     from kneeguide.engine import Assessment
     from kneeguide.guidance import Guidance
     from kneeguide.results import StepResult
+
+    from .figures import Picture
 
 __all__ = ["FORMATS", "PAPERS", "Plan", "build_plan", "plan_words", "render_plan"]
 
@@ -94,7 +96,10 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data for the Typst template."""
-        return asdict(self)
+        from .leaflet import plain
+
+        result: dict[str, Any] = plain(self)
+        return result
 
 
 def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
@@ -104,6 +109,7 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     urgent first, by title: a person scans them, the full advice is in the
     leaflet.  Sources are those of what the plan shows, in order of first use.
     """
+    from .figures import pictures
     from .leaflet import long_date
 
     g, a = guidance, assessment
@@ -111,8 +117,9 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     emergency = a.urgency == "emergency"
     fired_ids = {f.id for f in a.red_flags}
     fired = a.shown_red_flags
-    relief = [] if emergency else [_step(g, s) for s in a.relief]
-    prevention = [] if emergency else [_step(g, s) for s in a.prevention]
+    drawn = {} if emergency else pictures(g)
+    relief = [] if emergency else [_step(s, drawn) for s in a.relief]
+    prevention = [] if emergency else [_step(s, drawn) for s in a.prevention]
     to_watch = [rf for rf in g.red_flags if rf.id not in fired_ids and not rf.out_of_scope]
     watch = [
         WatchGroup(u, words[f"watch_{u}"], titles)
@@ -157,10 +164,10 @@ def build_plan(guidance: Guidance, assessment: Assessment) -> Plan:
     )
 
 
-def _step(g: Guidance, s: StepResult) -> StepLine:
-    from .figures import picture
+def _step(s: StepResult, drawn: dict[str, Picture]) -> StepLine:
+    from .figures import NO_PICTURE
 
-    return StepLine(s.title, s.text, list(s.how_to), *picture(g, s.id))
+    return StepLine(s.title, s.text, list(s.how_to), *drawn.get(s.id, NO_PICTURE))
 
 
 def _short_reference(g: Guidance, sid: str) -> str:

@@ -225,6 +225,7 @@ def export_formats(
     claimed: dict[PurePosixPath, str] = {}
     order = sorted(names, key=lambda n: (host.formats[n].distribution != BUILTIN_DISTRIBUTION, n))
     for name in order:
+        files: dict[str, bytes] = {}  # free the last format's bytes (written) before the next render
         provided = host.formats[name]
         who = f"format {name!r} from plugin {provided.plugin!r} ({provided.distribution} {provided.version})"
         try:

@@ -73,11 +73,10 @@ def render(guidance: Guidance, bundle: str = "collection") -> dict[str, bytes]:
     as translations (``fhir_locale``).
     """
     from ..fhir_locale import localise_bundle
-    from .jsontext import dumps
+    from .jsontext import encoded
 
     built = localise_bundle(build_bundle(guidance, bundle), guidance, lambda g: build_bundle(g, bundle))
-    text = dumps(built) + "\n"
-    return {f"{guidance.id}.fhir.json": text.encode("utf-8")}
+    return {f"{guidance.id}.fhir.json": encoded(built)}
 
 
 def build_bundle(guidance: Guidance, bundle_type: str = "collection") -> dict[str, Any]:

@@ -6,6 +6,10 @@ more than building the Bundle.  This writes the same bytes with one list of
 pieces and the C string encoder; a test compares it with ``json.dumps`` on
 every exported Bundle shape.  Only what a Bundle holds is accepted: dicts
 with string keys, lists, strings, integers, booleans and None.
+
+``encoded`` gives the file's bytes directly: the pieces are encoded a chunk
+at a time, so a large Bundle's pieces, its text and its bytes are never all
+in memory together.
 """
 
 from __future__ import annotations
@@ -13,18 +17,35 @@ from __future__ import annotations
 from json.encoder import encode_basestring
 from typing import Any
 
-__all__ = ["dumps"]
+__all__ = ["CHUNK", "dumps", "encoded"]
+
+CHUNK = 1 << 16
+"""Pieces gathered before ``encoded`` turns them into bytes."""
 
 
 def dumps(value: Any) -> str:
     """``value`` as indented JSON text (no final newline)."""
     out: list[str] = []
-    _write(value, out, "\n")
+    _write(value, out, "\n", None)
     return "".join(out)
 
 
-def _write(value: Any, out: list[str], newline: str) -> None:
-    """Append ``value``; ``newline`` is a line break and the indent of the current level."""
+def encoded(value: Any) -> bytes:
+    """``(dumps(value) + "\n").encode("utf-8")``, holding at most ``CHUNK`` pieces as text at a time."""
+    out: list[str] = []
+    chunks: list[bytes] = []
+    _write(value, out, "\n", chunks)
+    out.append("\n")
+    chunks.append("".join(out).encode("utf-8"))
+    return b"".join(chunks)
+
+
+def _write(value: Any, out: list[str], newline: str, chunks: list[bytes] | None) -> None:
+    """Append ``value``; ``newline`` is a line break and the indent of the current level.
+
+    With ``chunks``, every ``CHUNK`` pieces are moved there as UTF-8 (between
+    two items, so no piece is ever split).
+    """
     if isinstance(value, str):
         out.append(encode_basestring(value))
     elif isinstance(value, dict | list):
@@ -43,8 +64,11 @@ def _write(value: Any, out: list[str], newline: str) -> None:
                     raise TypeError(f"JSON keys here are strings, not {type(key).__name__}")
                 out.append(encode_basestring(key))
                 out.append(": ")
-            _write(item, out, inner)
+            _write(item, out, inner, chunks)
             sep = "," + inner
+            if chunks is not None and len(out) >= CHUNK:
+                chunks.append("".join(out).encode("utf-8"))
+                out.clear()
         out.append(newline + closing)
     elif value is True:
         out.append("true")
