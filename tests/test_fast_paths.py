@@ -235,6 +235,8 @@ def test_result_parts_equal_validated_ones_and_their_json(guidance: Guidance) ->
         assert [type(v) for v in part.__dict__.values()] == [type(v) for v in validated.__dict__.values()]
         assert part.model_fields_set == validated.model_fields_set
         assert results._encoded(part) == json.dumps(validated.model_dump(mode="json"))
+        first = next(iter(type(part).model_fields))
+        assert part.model_copy(update={first: getattr(part, first)}) == validated
 
 
 def test_a_lazy_trace_behaves_like_a_field(guidance: Guidance) -> None:

@@ -201,7 +201,7 @@ def trusted(cls: type[_M], **fields: Any) -> _M:
     """
     m = _new(cls)
     _set(m, "__dict__", {name: fields[name] for name in cls.model_fields})
-    _set(m, "__pydantic_fields_set__", frozenset(cls.model_fields))
+    _set(m, "__pydantic_fields_set__", set(cls.model_fields))
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m
