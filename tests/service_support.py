@@ -8,6 +8,7 @@ filler builds them, not from the code under test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -134,6 +135,7 @@ def serving(tmp: Path, *args: str, env: Mapping[str, str] | None = None) -> Iter
             stdout=sink,
             stderr=subprocess.STDOUT,
             env={**base, "PYTHONUNBUFFERED": "1", **(env or {})},
+            start_new_session=True,  # its own process group: its workers are stopped with it
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
@@ -151,9 +153,15 @@ def serving(tmp: Path, *args: str, env: Mapping[str, str] | None = None) -> Iter
             time.sleep(0.1)
         yield server
     finally:
+        # A graceful stop first, as an operator's would; then nothing of the group is left
+        # (a killed supervisor would leave its workers serving the port).
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 TOKEN = "secret-token"
