@@ -34,7 +34,9 @@ if [ -f tests/fhir-engines/package-lock.json ] && command -v npm >/dev/null; the
 fi
 
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+# One worker per core; a test file stays on one worker, so its module fixtures
+# (the FHIR engines' run, the exported Bundle) are built once.
+.venv/bin/python -m pytest -n auto --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests" >&2
 fi
