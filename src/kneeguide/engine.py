@@ -25,11 +25,13 @@ microseconds: check the answers, call the function, pick precomputed results.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from .answer_checks import Checker, checker, problems
-from .decision import Gate
+from .condition_tree import And, Condition, Flag, Not, Or, Ref
+from .decision import Definition, Gate
 from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
@@ -168,10 +170,7 @@ class Engine:
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
                 tests.append(f"({var}.__class__ is str and {var} in ({codes},))")
-        body = [
-            f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}"
-            for d in model.definitions
-        ]
+        body = _statements(model.definitions, names, local)
         levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
         returned = ", ".join(local[n] for n in (*self.outputs, *levels))
         present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
@@ -263,6 +262,64 @@ def _gate_words(g: Guidance, gate: Gate, titles: Mapping[str, str]) -> str:
     if gate.in_scope_only:
         parts.append(g.ui["trace.gate.scope"])
     return "; " + "; ".join(parts) if parts else ""
+
+
+def _statements(
+    definitions: Sequence[Definition], names: Mapping[str, str], local: Mapping[str, str]
+) -> list[str]:
+    """One statement per definition, with every part that occurs more than once computed once.
+
+    The generated functions run these only on answers already checked, so a
+    yes/no answer is read as itself (``v`` rather than ``v is True``).  A part
+    of a tree equal to an earlier definition is read from that definition's
+    local; a part that occurs in several trees (a gate such as "not urgent and
+    in scope", a choice test) gets a local of its own just before the first
+    statement that reads it.  Every part is a pure test of checked answers, so
+    computing one that ``and`` or ``or`` would have skipped changes no value.
+    """
+    count: Counter[Condition] = Counter()
+
+    def tally(node: Condition) -> None:
+        count[node] += 1
+        if count[node] == 1:  # the parts of a repeated part are counted once, with it
+            for child in (node.operand,) if isinstance(node, Not) else getattr(node, "operands", ()):
+                tally(child)
+
+    for d in definitions:
+        tally(d.expr)
+    known: dict[Condition, str] = {}
+    lines: list[str] = []
+
+    def shared(node: Condition, top: bool) -> Condition:
+        """``node`` over locals: answers, definitions and shared parts as ``Ref`` by local name."""
+        if isinstance(node, Flag):
+            return Ref(names[node.question])
+        if isinstance(node, Ref):
+            return Ref(local[node.name])
+        if not isinstance(node, Not | And | Or):
+            return node
+        name = known.get(node)
+        if name is not None:
+            return Ref(name)
+        if isinstance(node, Not):
+            parts: Condition = Not(shared(node.operand, False))
+        else:
+            parts = type(node)(tuple(shared(c, False) for c in node.operands))
+        if top or count[node] < 2:
+            return parts
+        name = known[node] = f"s{len(lines)}"
+        lines.append(f"    {name} = {to_python(parts, names.__getitem__, _as_is)}")
+        return Ref(name)
+
+    for d in definitions:
+        expr = shared(d.expr, True)
+        lines.append(f"    {local[d.name]} = {to_python(expr, names.__getitem__, _as_is)}")
+        known.setdefault(d.expr, local[d.name])
+    return lines
+
+
+def _as_is(name: str) -> str:
+    return name
 
 
 _GENERATED_GLOBALS = {

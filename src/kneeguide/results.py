@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from itertools import compress
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -287,34 +288,53 @@ class Parts:
             pair = self._masked[j, winner] = (entry, _encoded(entry))
         return pair
 
+    @cached_property
+    def _unfired(self) -> tuple[tuple[TraceEntry, ...], tuple[str, ...]]:
+        """Every thermal rule's not-fired entry, and its JSON: where each thermal trace starts."""
+        pairs = self.entries[self.thermal_slice]
+        encoded = self.entry_json[self.thermal_slice]
+        return tuple(no for no, _ in pairs), tuple(no for no, _ in encoded)
+
+    @cached_property
+    def _around(self) -> tuple[tuple[tuple[Any, Any], ...], ...]:
+        """The entry pairs, and their JSON, of the rules before and after the thermal ones."""
+        n_flags, after = self.n_flags, self.steps_slice.start
+        return (
+            self.entries[:n_flags],
+            self.entries[after:],
+            self.entry_json[:n_flags],
+            self.entry_json[after:],
+        )
+
     def _thermal_trace(self, fired: tuple[bool, ...], winner: int, which: int) -> list[Any]:
-        """The thermal rules' part of the trace (entries, or their JSON when ``which`` is 1)."""
-        n_flags, start = self.n_flags, self.applies_start
-        out: list[Any] = [
-            self.entry_json[n_flags + j][0] if which else self.entries[n_flags + j][0] for j in range(winner)
-        ]
-        out.append(self.chosen_json[winner] if which else self.chosen[winner])
-        for j in range(winner + 1, len(self.thermal)):
-            if fired[start + j]:
-                out.append(self._masked_pair(j, winner)[which])
-            else:
-                out.append(self.entry_json[n_flags + j][0] if which else self.entries[n_flags + j][0])
+        """The thermal rules' part of the trace (entries, or their JSON when ``which`` is 1).
+
+        Every rule is not fired but the winner, which is chosen, and the
+        rules below it that apply too, which are masked by it.
+        """
+        out = list(self._unfired[which])
+        out[winner] = self.chosen_json[winner] if which else self.chosen[winner]
+        first = self.applies_start + winner + 1
+        for j in compress(range(winner + 1, len(out)), fired[first : self.applies_start + len(out)]):
+            out[j] = self._masked_pair(j, winner)[which]
         return out
 
     def trace(self, fired: tuple[bool, ...], winner: int) -> tuple[TraceEntry, ...]:
         """Every rule's trace entry, in ``Guidance.rules()`` order."""
-        n_flags, steps = self.n_flags, self.steps_slice
-        before = map(_pick, self.entries[:n_flags], fired[:n_flags])
-        after = map(_pick, self.entries[steps.start :], fired[steps])
-        return (*before, *self._thermal_trace(fired, winner, 0), *after)
+        before, after, _, _ = self._around
+        return (
+            *map(_pick, before, fired),
+            *self._thermal_trace(fired, winner, 0),
+            *map(_pick, after, fired[self.steps_slice]),
+        )
 
     def json(self, fired: tuple[bool, ...], winner: int) -> str:
         """``json.dumps`` of the assessment's ``model_dump(mode="json")``, joined from encoded parts."""
-        n_flags, steps = self.n_flags, self.steps_slice
+        _, _, before, after = self._around
         trace = [
-            *map(_pick, self.entry_json[:n_flags], fired[:n_flags]),
+            *map(_pick, before, fired),
             *self._thermal_trace(fired, winner, 1),
-            *map(_pick, self.entry_json[steps.start :], fired[steps]),
+            *map(_pick, after, fired[self.steps_slice]),
         ]
         return "".join(
             (
