@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 import kneeguide
 from kneeguide import compact, store
 from kneeguide.adaptive import Interview
+from kneeguide.decision import URGENCY_NAMES
 from kneeguide.engine import Assessment
 from kneeguide.errors import ReviewOverdueWarning
 from kneeguide.guidance import Guidance
@@ -260,6 +261,41 @@ def test_assess_and_interview_import_only_what_they_use(command: str) -> None:
     done = subprocess.run(args, capture_output=True, text=True, check=True, env=dict(os.environ))
     assert done.stderr.strip().splitlines()[-1] == "0 [] []", done.stderr
     assert json.loads(done.stdout)["guidance"]["id"] == "knee-muscle-spasm"
+
+
+# --- the generated evaluators ----------------------------------------------------------------------
+
+
+def _decided_by_tree(g: Guidance, answers: dict[str, Any]) -> tuple[bool, ...]:
+    """What the engine's generated functions return, read from a walk of each definition's tree."""
+    from kneeguide.kleene import evaluate_model_by_tree
+
+    model = g.decisions
+    values = evaluate_model_by_tree(model, answers)
+    levels = [model.urgency_at_least(k) for k in range(1, len(URGENCY_NAMES))]
+    return tuple(values[n] is True for n in (*g.engine.outputs, *levels))
+
+
+def _generated(g: Guidance, answers: dict[str, Any]) -> list[tuple[bool, ...] | None]:
+    return [g.engine._run(dict(answers)), g.engine._decide(dict(answers))]
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=answer_sets(kneeguide.load()))
+def test_the_engine_decides_as_the_tree_walk(answers: dict[str, Any]) -> None:
+    g = kneeguide.load()
+    want = _decided_by_tree(g, answers)
+    for got in _generated(g, answers):
+        assert got == want and all(type(v) is bool for v in got)
+
+
+def test_the_engine_decides_as_the_tree_walk_on_content_eight_times_over() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_scale import scaled
+
+    g = scaled(8)
+    for answers in _random_sets(kneeguide.load(), 200, seed=9):
+        assert _generated(g, answers) == [_decided_by_tree(g, answers)] * 2
 
 
 # --- the interview's generated three-valued evaluator ---------------------------------------------

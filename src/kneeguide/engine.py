@@ -161,15 +161,16 @@ class Engine:
             reads.append(
                 f"    {var} = " + (f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]")
             )
+            # ``type``, not ``__class__``, which an object can pretend; as ``check`` does.
             if q.type == "boolean":
-                tests.append(f"({var} is True or {var} is False)")
+                tests.append(f"type({var}) is bool")
             elif q.type == "integer":
                 lo = int(q.minimum if q.minimum is not None else -(2**63))
                 hi = int(q.maximum if q.maximum is not None else 2**63)
-                tests.append(f"({var}.__class__ is int and {lo} <= {var} <= {hi})")
+                tests.append(f"(type({var}) is int and {lo} <= {var} <= {hi})")
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
-                tests.append(f"({var}.__class__ is str and {var} in ({codes},))")
+                tests.append(f"(type({var}) is str and {var} in ({codes},))")
         body = _statements(model.definitions, names, local)
         levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
         returned = ", ".join(local[n] for n in (*self.outputs, *levels))
@@ -178,7 +179,7 @@ class Engine:
         run_source = "\n".join(
             [
                 "def run(a):",
-                f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:",
+                f"    if type(a) is not dict or len(a) != {len(self._required)} + {present}:",
                 "        return None",
                 "    try:",
                 *("    " + line for line in reads),
@@ -324,13 +325,15 @@ def _as_is(name: str) -> str:
 
 _GENERATED_GLOBALS = {
     "__builtins__": {},
+    "bool": bool,
     "dict": dict,
     "int": int,
     "str": str,
     "len": len,
+    "type": type,
     "KeyError": KeyError,
 }
-"""All that generated functions may reach: no builtins beyond these five."""
+"""All that generated functions may reach: no builtins beyond these seven."""
 
 
 def _define(source: str, name: str, filename: str) -> Any:
