@@ -238,6 +238,39 @@ def test_a_lazy_trace_behaves_like_a_field(guidance: Guidance) -> None:
     assert nested.model_dump()["assessment"]["trace"] == eager.model_dump()["trace"]
 
 
+@settings(max_examples=500, deadline=None)
+@given(answers=answer_sets(kneeguide.load()))
+def test_the_trace_lists_every_rule_as_the_tree_walk_decides(answers: dict[str, Any]) -> None:
+    _check_trace(kneeguide.load(), answers)
+
+
+def test_the_trace_lists_every_rule_as_the_tree_walk_decides_on_every_vignette(guidance: Guidance) -> None:
+    for case in VIGNETTES:  # self-care among them, where steps are shown
+        _check_trace(guidance, {**BASELINE, **case["answers"]})
+
+
+def _check_trace(g: Guidance, answers: dict[str, Any]) -> None:
+    """Each rule's entry, in order: fired as the tree walk says, masked when it applies below the winner."""
+    from kneeguide.kleene import evaluate_model_by_tree
+
+    model, a = g.decisions, g.assess(answers)
+    values = evaluate_model_by_tree(model, answers)
+    ordered = [r.id for r in g.thermal_by_priority()]
+    winner = ordered.index(a.thermal.rule)
+    assert [(t.rule, t.kind) for t in a.trace] == [(r.id, r.kind) for r in g.rules()]
+    for t in a.trace:
+        if t.kind != "thermal":
+            hit = values[model.selected(t.rule)] is True
+            assert t.fired == hit and t.why.startswith(g.ui[f"trace.{'' if hit else 'not_'}fired.{t.kind}"])
+            continue
+        j = ordered.index(t.rule)
+        assert t.fired == (j == winner), t.rule
+        masked = j > winner and values[model.applies(t.rule)] is True
+        assert (repr(a.thermal.rule) in t.why) == masked, t.rule
+        if not t.fired and not masked:
+            assert t.why.startswith(g.ui["trace.not_fired.thermal"]), t.rule
+
+
 # --- a light command line ------------------------------------------------------------------
 
 _PROBE = """

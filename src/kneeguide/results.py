@@ -19,7 +19,6 @@ from these tuples by the booleans the generated ``decide`` returns:
 from __future__ import annotations
 
 import json
-import operator
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from itertools import compress
@@ -289,74 +288,66 @@ class Parts:
         return pair
 
     @cached_property
-    def _unfired(self) -> tuple[tuple[TraceEntry, ...], tuple[str, ...]]:
-        """Every thermal rule's not-fired entry, and its JSON: where each thermal trace starts."""
-        pairs = self.entries[self.thermal_slice]
-        encoded = self.entry_json[self.thermal_slice]
-        return tuple(no for no, _ in pairs), tuple(no for no, _ in encoded)
+    def _layout(self) -> tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...]:
+        """For the entries, then for their JSON: the trace when nothing fires, and what firing puts in.
 
-    @cached_property
-    def _around(self) -> tuple[tuple[tuple[Any, Any], ...], ...]:
-        """The entry pairs, and their JSON, of the rules before and after the thermal ones."""
-        n_flags, after = self.n_flags, self.steps_slice.start
-        return (
-            self.entries[:n_flags],
-            self.entries[after:],
-            self.entry_json[:n_flags],
-            self.entry_json[after:],
-        )
-
-    def _thermal_trace(self, fired: tuple[bool, ...], winner: int, which: int) -> list[Any]:
-        """The thermal rules' part of the trace (entries, or their JSON when ``which`` is 1).
-
-        Every rule is not fired but the winner, which is chosen, and the
-        rules below it that apply too, which are masked by it.
+        The JSON has ``", "`` between entries, so the whole result is joined
+        once.  What firing puts in is in the order of ``fired``: a red flag's
+        or step's fired entry, a thermal rule's chosen entry.
         """
-        out = list(self._unfired[which])
-        out[winner] = self.chosen_json[winner] if which else self.chosen[winner]
-        first = self.applies_start + winner + 1
-        for j in compress(range(winner + 1, len(out)), fired[first : self.applies_start + len(out)]):
-            out[j] = self._masked_pair(j, winner)[which]
+        n_flags, after = self.n_flags, self.steps_slice.start
+        layouts: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        pairs: Sequence[tuple[Any, Any]]
+        for pairs, chosen in ((self.entries, self.chosen), (self.entry_json, self.chosen_json)):
+            hits = (*(yes for _, yes in pairs[:n_flags]), *chosen, *(yes for _, yes in pairs[after:]))
+            layouts.append((tuple(no for no, _ in pairs), hits))
+        spaced: list[Any] = [", "] * (2 * len(self.entries) - 1)
+        spaced[::2] = layouts[1][0]
+        layouts[1] = (tuple(spaced), layouts[1][1])
+        return tuple(layouts)
+
+    def _trace(self, fired: tuple[bool, ...], winner: int, which: int) -> list[Any]:
+        """Every rule's trace entry (``which`` 0), or their JSON with ``", "`` between (``which`` 1).
+
+        The trace of nothing fired, with only what fired put in: the fired
+        red flags and steps, the thermal rule that decides and the rules
+        below it that apply too, masked by it.  So past a copy of the
+        layout, the work is in the rules that fire.
+        """
+        unfired, hits = self._layout[which]
+        out = list(unfired)
+        at = 1 + which  # the JSON has a separator after each entry
+        for i in compress(range(self.applies_start), fired):
+            out[at * i] = hits[i]
+        first, n_thermal = self.applies_start, len(self.thermal)
+        masked = fired[first + winner + 1 : first + n_thermal]
+        for j in compress(range(winner + 1, n_thermal), masked):
+            out[at * (self.n_flags + j)] = self._masked_pair(j, winner)[which]
         return out
 
     def trace(self, fired: tuple[bool, ...], winner: int) -> tuple[TraceEntry, ...]:
         """Every rule's trace entry, in ``Guidance.rules()`` order."""
-        before, after, _, _ = self._around
-        return (
-            *map(_pick, before, fired),
-            *self._thermal_trace(fired, winner, 0),
-            *map(_pick, after, fired[self.steps_slice]),
-        )
+        return tuple(self._trace(fired, winner, 0))
 
     def json(self, fired: tuple[bool, ...], winner: int) -> str:
         """``json.dumps`` of the assessment's ``model_dump(mode="json")``, joined from encoded parts."""
-        _, _, before, after = self._around
-        trace = [
-            *map(_pick, before, fired),
-            *self._thermal_trace(fired, winner, 1),
-            *map(_pick, after, fired[self.steps_slice]),
+        parts = [
+            self.head,
+            self.urgencies[sum(fired[self.level_slice])],
+            ', "red_flags": [',
+            ", ".join(compress(self.flag_json, fired)),
+            '], "thermal": ',
+            self.thermal_json[winner],
+            ', "relief": [',
+            ", ".join(compress(self.relief_json, fired[self.relief_slice])),
+            '], "prevention": [',
+            ", ".join(compress(self.prevention_json, fired[self.prevention_slice])),
+            '], "trace": [',
         ]
-        return "".join(
-            (
-                self.head,
-                self.urgencies[sum(fired[self.level_slice])],
-                ', "red_flags": [',
-                ", ".join(compress(self.flag_json, fired)),
-                '], "thermal": ',
-                self.thermal_json[winner],
-                ', "relief": [',
-                ", ".join(compress(self.relief_json, fired[self.relief_slice])),
-                '], "prevention": [',
-                ", ".join(compress(self.prevention_json, fired[self.prevention_slice])),
-                '], "trace": [',
-                ", ".join(trace),
-                "]",
-                self.tail,
-            )
-        )
+        parts += self._trace(fired, winner, 1)
+        parts += ("]", self.tail)
+        return "".join(parts)
 
 
-_pick: Callable[[tuple[Any, Any], bool], Any] = operator.getitem
-"""``pair[hit]``: the not-fired or fired entry of a rule, called from C by ``map``."""
 _new = object.__new__
 _set = object.__setattr__
