@@ -278,36 +278,37 @@ class Parts:
     def _masked_pair(self, j: int, winner: int) -> tuple[TraceEntry, str]:
         """The entry of thermal rule ``j`` that applies but lost to ``winner``, built on first use.
 
-        It depends on the pair of rules, so building them ahead would be
-        quadratic in the number of thermal rules.
+        With its JSON as the trace joins it (``_layout``).  It depends on the
+        pair of rules, so building them ahead would be quadratic in the
+        number of thermal rules.
         """
         pair = self._masked.get((j, winner))
         if pair is None:
             entry = self._masked_entry(j, winner)
-            pair = self._masked[j, winner] = (entry, _encoded(entry))
+            encoded = _spaced(self.n_flags + j, len(self.entries), _encoded(entry))
+            pair = self._masked[j, winner] = (entry, encoded)
         return pair
 
     @cached_property
     def _layout(self) -> tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...]:
         """For the entries, then for their JSON: the trace when nothing fires, and what firing puts in.
 
-        The JSON has ``", "`` between entries, so the whole result is joined
-        once.  What firing puts in is in the order of ``fired``: a red flag's
-        or step's fired entry, a thermal rule's chosen entry.
+        What firing puts in is in the order of ``fired``: a red flag's or
+        step's fired entry, a thermal rule's chosen entry.  Each JSON but the
+        last ends in the ``", "`` that separates it from the next, so the
+        whole result is one join of few parts.
         """
-        n_flags, after = self.n_flags, self.steps_slice.start
+        n_flags, after, n = self.n_flags, self.steps_slice.start, len(self.entries)
         layouts: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
         pairs: Sequence[tuple[Any, Any]]
         for pairs, chosen in ((self.entries, self.chosen), (self.entry_json, self.chosen_json)):
             hits = (*(yes for _, yes in pairs[:n_flags]), *chosen, *(yes for _, yes in pairs[after:]))
             layouts.append((tuple(no for no, _ in pairs), hits))
-        spaced: list[Any] = [", "] * (2 * len(self.entries) - 1)
-        spaced[::2] = layouts[1][0]
-        layouts[1] = (tuple(spaced), layouts[1][1])
-        return tuple(layouts)
+        unfired, hits = (tuple(_spaced(i, n, text) for i, text in enumerate(p)) for p in layouts[1])
+        return layouts[0], (unfired, hits)
 
     def _trace(self, fired: tuple[bool, ...], winner: int, which: int) -> list[Any]:
-        """Every rule's trace entry (``which`` 0), or their JSON with ``", "`` between (``which`` 1).
+        """Every rule's trace entry (``which`` 0), or their JSON (``which`` 1), in ``Guidance.rules()`` order.
 
         The trace of nothing fired, with only what fired put in: the fired
         red flags and steps, the thermal rule that decides and the rules
@@ -316,13 +317,12 @@ class Parts:
         """
         unfired, hits = self._layout[which]
         out = list(unfired)
-        at = 1 + which  # the JSON has a separator after each entry
         for i in compress(range(self.applies_start), fired):
-            out[at * i] = hits[i]
+            out[i] = hits[i]
         first, n_thermal = self.applies_start, len(self.thermal)
         masked = fired[first + winner + 1 : first + n_thermal]
         for j in compress(range(winner + 1, n_thermal), masked):
-            out[at * (self.n_flags + j)] = self._masked_pair(j, winner)[which]
+            out[self.n_flags + j] = self._masked_pair(j, winner)[which]
         return out
 
     def trace(self, fired: tuple[bool, ...], winner: int) -> tuple[TraceEntry, ...]:
@@ -351,3 +351,8 @@ class Parts:
 
 _new = object.__new__
 _set = object.__setattr__
+
+
+def _spaced(i: int, n: int, text: str) -> str:
+    """The JSON of entry ``i`` of ``n`` as a list joins it: with the separator, unless it is the last."""
+    return text if i == n - 1 else text + ", "
