@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from .answer_checks import Checker, checker, problems
-from .condition_tree import And, Condition, Flag, Not, Or, Ref
+from .condition_tree import And, Compare, Condition, Const, Flag, Not, OneOf, Or, Ref
 from .decision import Definition, Gate
 from .errors import AnswerProblem, AnswersError
 from .guidance import Guidance
@@ -154,7 +154,6 @@ class Engine:
         """
         model = self.model
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
-        local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
         reads, tests = [], []
         for qid, var in names.items():
             q = self._questions[qid]
@@ -171,7 +170,7 @@ class Engine:
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
                 tests.append(f"(type({var}) is str and {var} in ({codes},))")
-        body = _statements(model.definitions, names, local)
+        body, local = _statements(model.definitions, names)
         levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
         returned = ", ".join(local[n] for n in (*self.outputs, *levels))
         present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
@@ -266,9 +265,12 @@ def _gate_words(g: Guidance, gate: Gate, titles: Mapping[str, str]) -> str:
 
 
 def _statements(
-    definitions: Sequence[Definition], names: Mapping[str, str], local: Mapping[str, str]
-) -> list[str]:
-    """One statement per definition, with every part that occurs more than once computed once.
+    definitions: Sequence[Definition], names: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The statements of the definitions, each part that occurs more than once computed once.
+
+    Also the local that holds each definition: its own, or the one of what
+    it equals (``decides`` of the top thermal rule is its ``applies``).
 
     The generated functions run these only on answers already checked, so a
     yes/no answer is read as itself (``v`` rather than ``v is True``).  A part
@@ -290,6 +292,7 @@ def _statements(
         tally(d.expr)
     known: dict[Condition, str] = {}
     lines: list[str] = []
+    local: dict[str, str] = {}
 
     def shared(node: Condition, top: bool) -> Condition:
         """``node`` over locals: answers, definitions and shared parts as ``Ref`` by local name."""
@@ -297,26 +300,33 @@ def _statements(
             return Ref(names[node.question])
         if isinstance(node, Ref):
             return Ref(local[node.name])
-        if not isinstance(node, Not | And | Or):
+        if not isinstance(node, Not | And | Or | Compare | OneOf):
             return node
         name = known.get(node)
         if name is not None:
             return Ref(name)
+        parts: Condition = node
         if isinstance(node, Not):
-            parts: Condition = Not(shared(node.operand, False))
-        else:
-            parts = type(node)(tuple(shared(c, False) for c in node.operands))
-        if top or count[node] < 2:
+            parts = Not(shared(node.operand, False))
+        elif isinstance(node, And | Or):
+            neutral = Const(isinstance(node, And))  # ``True and x`` is ``x``
+            kept = tuple(c for c in (shared(c, False) for c in node.operands) if c != neutral)
+            parts = type(node)(kept) if len(kept) > 1 else kept[0] if kept else neutral
+        if top or count[node] < 2 or isinstance(parts, Ref | Const):
             return parts
         name = known[node] = f"s{len(lines)}"
         lines.append(f"    {name} = {to_python(parts, names.__getitem__, _as_is)}")
         return Ref(name)
 
-    for d in definitions:
+    for i, d in enumerate(definitions):
         expr = shared(d.expr, True)
-        lines.append(f"    {local[d.name]} = {to_python(expr, names.__getitem__, _as_is)}")
+        if isinstance(expr, Ref):  # a local already holds it
+            local[d.name] = expr.name
+        else:
+            local[d.name] = f"d{i}"
+            lines.append(f"    d{i} = {to_python(expr, names.__getitem__, _as_is)}")
         known.setdefault(d.expr, local[d.name])
-    return lines
+    return lines, local
 
 
 def _as_is(name: str) -> str:
