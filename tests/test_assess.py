@@ -85,6 +85,41 @@ def test_no_coercion(guidance: Guidance, field: str, value: object) -> None:
     assert [p.field for p in info.value.problems] == [field]
 
 
+def _pretender(kind: type) -> object:
+    """An object that says its class is ``kind`` and agrees with every comparison."""
+
+    class Pretender:
+        __class__ = property(lambda self: kind)
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = object.__hash__
+        __lt__ = __le__ = __gt__ = __ge__ = __eq__
+
+        def __bool__(self) -> bool:
+            return False
+
+    return Pretender()
+
+
+@pytest.mark.parametrize(
+    ("field", "kind"), [("pain_score", int), ("muscle", str), ("chest_pain_or_breathless", bool)]
+)
+def test_an_object_that_pretends_to_be_an_answer_is_refused(
+    guidance: Guidance, field: str, kind: type
+) -> None:
+    with pytest.raises(AnswersError) as info:
+        guidance.assess(answers(**{field: _pretender(kind)}))
+    assert [p.field for p in info.value.problems] == [field]
+
+
+def test_a_key_that_pretends_to_be_a_question_id_is_unknown(guidance: Guidance) -> None:
+    with pytest.raises(AnswersError) as info:
+        guidance.assess({**answers(), _pretender(str): True})  # type: ignore[dict-item]
+    assert [p.code for p in info.value.problems] == ["unknown_question"]
+
+
 def test_missing_answers_never_give_self_care(guidance: Guidance) -> None:
     with pytest.raises(AnswersError) as info:
         guidance.assess({"age_years": 40})

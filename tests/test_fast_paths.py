@@ -28,8 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kneeguide
-from kneeguide import compact, results, store
+from kneeguide import compact, result_parts, store
 from kneeguide.adaptive import Interview
+from kneeguide.decision import URGENCY_NAMES
 from kneeguide.engine import Assessment
 from kneeguide.errors import ReviewOverdueWarning
 from kneeguide.guidance import Guidance
@@ -234,7 +235,7 @@ def test_result_parts_equal_validated_ones_and_their_json(guidance: Guidance) ->
         assert part == validated and part.__dict__ == validated.__dict__
         assert [type(v) for v in part.__dict__.values()] == [type(v) for v in validated.__dict__.values()]
         assert part.model_fields_set == validated.model_fields_set
-        assert results._encoded(part) == json.dumps(validated.model_dump(mode="json"))
+        assert result_parts._encoded(part) == json.dumps(validated.model_dump(mode="json"))
         first = next(iter(type(part).model_fields))
         assert part.model_copy(update={first: getattr(part, first)}) == validated
 
@@ -261,6 +262,39 @@ def test_a_lazy_trace_behaves_like_a_field(guidance: Guidance) -> None:
         assessment=guidance.assess(answers),
     )
     assert nested.model_dump()["assessment"]["trace"] == eager.model_dump()["trace"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(answers=answer_sets(PACKAGED))
+def test_the_trace_lists_every_rule_as_the_tree_walk_decides(answers: dict[str, Any]) -> None:
+    _check_trace(PACKAGED, answers)
+
+
+def test_the_trace_lists_every_rule_as_the_tree_walk_decides_on_every_vignette(guidance: Guidance) -> None:
+    for case in VIGNETTES:  # self-care among them, where steps are shown
+        _check_trace(guidance, {**BASELINE, **case["answers"]})
+
+
+def _check_trace(g: Guidance, answers: dict[str, Any]) -> None:
+    """Each rule's entry, in order: fired as the tree walk says, masked when it applies below the winner."""
+    from kneeguide.kleene import evaluate_model_by_tree
+
+    model, a = g.decisions, g.assess(answers)
+    values = evaluate_model_by_tree(model, answers)
+    ordered = [r.id for r in g.thermal_by_priority()]
+    winner = ordered.index(a.thermal.rule)
+    assert [(t.rule, t.kind) for t in a.trace] == [(r.id, r.kind) for r in g.rules()]
+    for t in a.trace:
+        if t.kind != "thermal":
+            hit = values[model.selected(t.rule)] is True
+            assert t.fired == hit and t.why.startswith(g.ui[f"trace.{'' if hit else 'not_'}fired.{t.kind}"])
+            continue
+        j = ordered.index(t.rule)
+        assert t.fired == (j == winner), t.rule
+        masked = j > winner and values[model.applies(t.rule)] is True
+        assert (repr(a.thermal.rule) in t.why) == masked, t.rule
+        if not t.fired and not masked:
+            assert t.why.startswith(g.ui["trace.not_fired.thermal"]), t.rule
 
 
 # --- a light command line ------------------------------------------------------------------
@@ -293,6 +327,41 @@ def test_version_and_formats_do_not_import_pydantic(args: list[str]) -> None:
     probe = "import sys; from kneeguide.cli import main; main(sys.argv[1:]); print('pydantic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "False", done.stdout
+
+
+# --- the generated evaluators ----------------------------------------------------------------------
+
+
+def _decided_by_tree(g: Guidance, answers: dict[str, Any]) -> tuple[bool, ...]:
+    """What the engine's generated functions return, read from a walk of each definition's tree."""
+    from kneeguide.kleene import evaluate_model_by_tree
+
+    model = g.decisions
+    values = evaluate_model_by_tree(model, answers)
+    levels = [model.urgency_at_least(k) for k in range(1, len(URGENCY_NAMES))]
+    return tuple(values[n] is True for n in (*g.engine.outputs, *levels))
+
+
+def _generated(g: Guidance, answers: dict[str, Any]) -> list[tuple[bool, ...] | None]:
+    return [g.engine._run(dict(answers)), g.engine._decide(dict(answers))]
+
+
+@settings(max_examples=600, deadline=None)
+@given(answers=answer_sets(PACKAGED))
+def test_the_engine_decides_as_the_tree_walk(answers: dict[str, Any]) -> None:
+    g = PACKAGED
+    want = _decided_by_tree(g, answers)
+    for got in _generated(g, answers):
+        assert got == want and all(type(v) is bool for v in got)
+
+
+def test_the_engine_decides_as_the_tree_walk_on_content_eight_times_over() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_scale import scaled
+
+    g = scaled(8)
+    for answers in _random_sets(kneeguide.load(), 200, seed=9):
+        assert _generated(g, answers) == [_decided_by_tree(g, answers)] * 2
 
 
 # --- the interview's generated three-valued evaluator ---------------------------------------------

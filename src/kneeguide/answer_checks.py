@@ -93,7 +93,7 @@ def problems(
 
 def _param(value: object) -> object:
     """The answer as a JSON value for ``params``: itself when small and plain, else how it was shown."""
-    if value is None or isinstance(value, bool):
+    if value is None or type(value) is bool:
         return value
     if type(value) is int and value.bit_length() <= 63:
         return value
@@ -106,7 +106,7 @@ def _param(value: object) -> object:
 
 def _field(key: object) -> str:
     """A question id as a field name; a key that cannot even be shown is described instead."""
-    if isinstance(key, str):
+    if isinstance(key, str) and issubclass(type(key), str):  # ``type``: not one that pretends
         return key
     try:
         return show(key)
@@ -116,9 +116,9 @@ def _field(key: object) -> str:
 
 def show(value: object) -> str:
     """An answer as the messages show it: short, and never the whole of a huge value."""
-    if isinstance(value, bool):
+    if type(value) is bool:  # ``type``, not ``isinstance``: an object can pretend its class
         text = str(value).lower()
-    elif isinstance(value, int) and value.bit_length() > 128:
+    elif isinstance(value, int) and issubclass(type(value), int) and value.bit_length() > 128:
         text = f"a whole number of about {int(value.bit_length() * 0.30103)} digits"
     else:
         text = repr(value)

@@ -25,20 +25,22 @@ microseconds: check the answers, call the function, pick precomputed results.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from .answer_checks import Checker, checker, problems
 from .answer_problem import AnswerProblem
-from .decision import Gate
+from .condition_tree import And, Compare, Condition, Const, Flag, Not, OneOf, Or, Ref
+from .decision import Definition, Gate
 from .errors import AnswersError
 from .guidance import Guidance
 from .models import URGENCIES, Step, ThermalRule
 from .renderers import to_english, to_python
+from .result_parts import Parts
 from .results import (
     Assessment,
     GuidanceRef,
-    Parts,
     RedFlagResult,
     StepResult,
     ThermalResult,
@@ -132,26 +134,23 @@ class Engine:
         """
         model = self.model
         names = {qid: f"v{i}" for i, qid in enumerate(self._questions)}
-        local = {d.name: f"d{i}" for i, d in enumerate(model.definitions)}
         reads, tests = [], []
         for qid, var in names.items():
             q = self._questions[qid]
             reads.append(
                 f"    {var} = " + (f"a.get({qid!r}, False)" if qid in self._optional else f"a[{qid!r}]")
             )
+            # ``type``, not ``__class__``, which an object can pretend; as ``check`` does.
             if q.type == "boolean":
-                tests.append(f"({var} is True or {var} is False)")
+                tests.append(f"type({var}) is bool")
             elif q.type == "integer":
                 lo = int(q.minimum if q.minimum is not None else -(2**63))
                 hi = int(q.maximum if q.maximum is not None else 2**63)
-                tests.append(f"({var}.__class__ is int and {lo} <= {var} <= {hi})")
+                tests.append(f"(type({var}) is int and {lo} <= {var} <= {hi})")
             else:
                 codes = ", ".join(repr(c.code) for c in q.choices or ())
-                tests.append(f"({var}.__class__ is str and {var} in ({codes},))")
-        body = [
-            f"    {local[d.name]} = {to_python(d.expr, names.__getitem__, local.__getitem__)}"
-            for d in model.definitions
-        ]
+                tests.append(f"(type({var}) is str and {var} in ({codes},))")
+        body, local = _statements(model.definitions, names)
         levels = [model.urgency_at_least(k) for k in range(1, len(URGENCIES))]
         returned = ", ".join(local[n] for n in (*self.outputs, *levels))
         present = " + ".join(f"({q!r} in a)" for q in self._optional) or "0"
@@ -159,7 +158,7 @@ class Engine:
         run_source = "\n".join(
             [
                 "def run(a):",
-                f"    if a.__class__ is not dict or len(a) != {len(self._required)} + {present}:",
+                f"    if type(a) is not dict or len(a) != {len(self._required)} + {present}:",
                 "        return None",
                 "    try:",
                 *("    " + line for line in reads),
@@ -282,15 +281,86 @@ def _gate_words(g: Guidance, gate: Gate, titles: Mapping[str, str]) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
+def _statements(
+    definitions: Sequence[Definition], names: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The statements of the definitions, each part that occurs more than once computed once.
+
+    Also the local that holds each definition: its own, or the one of what
+    it equals (``decides`` of the top thermal rule is its ``applies``).
+
+    The generated functions run these only on answers already checked, so a
+    yes/no answer is read as itself (``v`` rather than ``v is True``).  A part
+    of a tree equal to an earlier definition is read from that definition's
+    local; a part that occurs in several trees (a gate such as "not urgent and
+    in scope", a choice test) gets a local of its own just before the first
+    statement that reads it.  Every part is a pure test of checked answers, so
+    computing one that ``and`` or ``or`` would have skipped changes no value.
+    """
+    count: Counter[Condition] = Counter()
+
+    def tally(node: Condition) -> None:
+        count[node] += 1
+        if count[node] == 1:  # the parts of a repeated part are counted once, with it
+            for child in (node.operand,) if isinstance(node, Not) else getattr(node, "operands", ()):
+                tally(child)
+
+    for d in definitions:
+        tally(d.expr)
+    known: dict[Condition, str] = {}
+    lines: list[str] = []
+    local: dict[str, str] = {}
+
+    def shared(node: Condition, top: bool) -> Condition:
+        """``node`` over locals: answers, definitions and shared parts as ``Ref`` by local name."""
+        if isinstance(node, Flag):
+            return Ref(names[node.question])
+        if isinstance(node, Ref):
+            return Ref(local[node.name])
+        if not isinstance(node, Not | And | Or | Compare | OneOf):
+            return node
+        name = known.get(node)
+        if name is not None:
+            return Ref(name)
+        parts: Condition = node
+        if isinstance(node, Not):
+            parts = Not(shared(node.operand, False))
+        elif isinstance(node, And | Or):
+            neutral = Const(isinstance(node, And))  # ``True and x`` is ``x``
+            kept = tuple(c for c in (shared(c, False) for c in node.operands) if c != neutral)
+            parts = type(node)(kept) if len(kept) > 1 else kept[0] if kept else neutral
+        if top or count[node] < 2 or isinstance(parts, Ref | Const):
+            return parts
+        name = known[node] = f"s{len(lines)}"
+        lines.append(f"    {name} = {to_python(parts, names.__getitem__, _as_is)}")
+        return Ref(name)
+
+    for i, d in enumerate(definitions):
+        expr = shared(d.expr, True)
+        if isinstance(expr, Ref):  # a local already holds it
+            local[d.name] = expr.name
+        else:
+            local[d.name] = f"d{i}"
+            lines.append(f"    d{i} = {to_python(expr, names.__getitem__, _as_is)}")
+        known.setdefault(d.expr, local[d.name])
+    return lines, local
+
+
+def _as_is(name: str) -> str:
+    return name
+
+
 _GENERATED_GLOBALS = {
     "__builtins__": {},
+    "bool": bool,
     "dict": dict,
     "int": int,
     "str": str,
     "len": len,
+    "type": type,
     "KeyError": KeyError,
 }
-"""All that generated functions may reach: no builtins beyond these five."""
+"""All that generated functions may reach: no builtins beyond these seven."""
 
 
 def _define(source: str, name: str, filename: str) -> Any:

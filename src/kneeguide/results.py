@@ -1,9 +1,10 @@
-"""What ``assess`` returns, and the parts it is assembled from, made once per engine.
+"""What ``assess`` returns: pydantic models, assembled from parts made once per engine.
 
-Everything an answer set can select is built when the engine is built: the
-result of every red flag, thermal rule and step, both trace entries of every
-rule, and each of them already encoded as JSON.  An assessment is then a pick
-from these tuples by the booleans the generated ``decide`` returns:
+Everything an answer set can select is built with the engine
+(``kneeguide.result_parts``): the result of every red flag, thermal rule and
+step, and, when first read, both trace entries of every rule and the JSON
+of each.  An assessment is then a pick from these tuples by the booleans the
+generated ``decide`` returns:
 
 * the red flags, relief and prevention steps that fire are taken with
   ``itertools.compress``, the thermal result by its index: what is built per
@@ -19,20 +20,13 @@ from these tuples by the booleans the generated ``decide`` returns:
 from __future__ import annotations
 
 import json
-import operator
-from collections.abc import Callable, Sequence
-from functools import cached_property
-from itertools import compress
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-from .decision import URGENCY_NAMES
-
 __all__ = [
     "Assessment",
     "GuidanceRef",
-    "Parts",
     "RedFlagResult",
     "StepResult",
     "ThermalResult",
@@ -207,194 +201,5 @@ def trusted(cls: type[_M], **fields: Any) -> _M:
     return m
 
 
-def _encoded(model: BaseModel) -> str:
-    """``json.dumps(model.model_dump(mode="json"))`` of a flat result part.
-
-    Every part is flat: strings, booleans and tuples of strings, which
-    ``json.dumps`` writes exactly as pydantic's JSON mode dumps them, so the
-    serializer is not built for it (a test compares the two for every part).
-    """
-    return json.dumps(model.__dict__)
-
-
-class Parts:
-    """The immutable parts of every assessment of one engine, and how to pick them.
-
-    ``fired`` is what ``decide`` returns (``Engine.outputs``, then whether
-    the urgency is at least soon, urgent, emergency): red flags, the thermal
-    rules' ``decides``, relief and prevention steps, the thermal rules'
-    ``applies``, then the levels.
-    """
-
-    def __init__(
-        self,
-        *,
-        ref: GuidanceRef,
-        disclaimer: str,
-        flags: Sequence[RedFlagResult],
-        thermal: Sequence[ThermalResult],
-        relief: Sequence[StepResult],
-        prevention: Sequence[StepResult],
-        entries: Callable[[], Sequence[tuple[TraceEntry, TraceEntry]]],
-        chosen: Callable[[], Sequence[TraceEntry]],
-        masked: Callable[[int, int], TraceEntry],
-        incomplete: Callable[[], str],
-    ) -> None:
-        self.ref, self.disclaimer = ref, disclaimer
-        self.flags, self.thermal = tuple(flags), tuple(thermal)
-        self.relief, self.prevention = tuple(relief), tuple(prevention)
-        self._make_entries, self._make_chosen = entries, chosen
-        self._masked_entry = masked
-        self._incomplete = incomplete
-        self._masked: dict[tuple[int, int], tuple[TraceEntry, str]] = {}
-        n_flags, n_thermal, n_relief = len(self.flags), len(self.thermal), len(self.relief)
-        n_steps = n_relief + len(self.prevention)
-        self.n_flags = n_flags
-        self.thermal_slice = slice(n_flags, n_flags + n_thermal)
-        self.relief_slice = slice(n_flags + n_thermal, n_flags + n_thermal + n_relief)
-        self.prevention_slice = slice(n_flags + n_thermal + n_relief, n_flags + n_thermal + n_steps)
-        self.applies_start = n_flags + n_thermal + n_steps
-        self.steps_slice = slice(n_flags + n_thermal, self.applies_start)
-        self.level_slice = slice(self.applies_start + n_thermal, None)
-        self.head = '{"guidance": ' + _encoded(ref) + ', "urgency": '
-        self.urgencies = tuple(json.dumps(u) for u in URGENCY_NAMES)
-        self.tail = ', "disclaimer": ' + json.dumps(disclaimer) + "}"
-
-    # The trace's entries and every part's JSON are made on first use: a
-    # command that prints one text report needs neither, and making them
-    # (a sentence per rule) is most of what building an engine costs.
-
-    @cached_property
-    def entries(self) -> tuple[tuple[TraceEntry, TraceEntry], ...]:
-        """Each rule's trace entry when it does not fire and when it does, in ``rules()`` order."""
-        return tuple(self._make_entries())
-
-    @cached_property
-    def chosen(self) -> tuple[TraceEntry, ...]:
-        """Each thermal rule's trace entry when it decides, highest priority first."""
-        return tuple(self._make_chosen())
-
-    # The same parts, encoded as ``json.dumps`` writes them inside the whole result.
-
-    @cached_property
-    def flag_json(self) -> tuple[str, ...]:
-        return tuple(_encoded(r) for r in self.flags)
-
-    @cached_property
-    def thermal_json(self) -> tuple[str, ...]:
-        return tuple(_encoded(r) for r in self.thermal)
-
-    @cached_property
-    def relief_json(self) -> tuple[str, ...]:
-        return tuple(_encoded(r) for r in self.relief)
-
-    @cached_property
-    def prevention_json(self) -> tuple[str, ...]:
-        return tuple(_encoded(r) for r in self.prevention)
-
-    @cached_property
-    def entry_json(self) -> tuple[tuple[str, str], ...]:
-        return tuple((_encoded(no), _encoded(yes)) for no, yes in self.entries)
-
-    @cached_property
-    def chosen_json(self) -> tuple[str, ...]:
-        return tuple(_encoded(e) for e in self.chosen)
-
-    def winner(self, fired: tuple[bool, ...]) -> int:
-        """The index, highest priority first, of the thermal rule that decides."""
-        first = self.thermal_slice.start
-        try:
-            return fired.index(True, first, self.thermal_slice.stop) - first
-        except ValueError:  # validate makes this impossible; content built in memory may not be
-            raise RuntimeError(self._incomplete()) from None
-
-    def assessment(self, fired: tuple[bool, ...]) -> Assessment:
-        """The assessment for ``fired``; its trace is filled in when first read."""
-        winner = self.winner(fired)
-        m = _new(Assessment)
-        _set(
-            m,
-            "__dict__",
-            {
-                "guidance": self.ref,
-                "urgency": URGENCY_NAMES[sum(fired[self.level_slice])],
-                "red_flags": tuple(compress(self.flags, fired)),
-                "thermal": self.thermal[winner],
-                "relief": tuple(compress(self.relief, fired[self.relief_slice])),
-                "prevention": tuple(compress(self.prevention, fired[self.prevention_slice])),
-                "disclaimer": self.disclaimer,
-                _MADE: (self, fired, winner),
-            },
-        )
-        # The four attributes pydantic's own ``model_construct`` sets; a test
-        # round-trips results through ``model_validate``.
-        _set(m, "__pydantic_fields_set__", _FIELDS_SET)
-        _set(m, "__pydantic_extra__", None)
-        _set(m, "__pydantic_private__", None)
-        return m
-
-    def _masked_pair(self, j: int, winner: int) -> tuple[TraceEntry, str]:
-        """The entry of thermal rule ``j`` that applies but lost to ``winner``, built on first use.
-
-        It depends on the pair of rules, so building them ahead would be
-        quadratic in the number of thermal rules.
-        """
-        pair = self._masked.get((j, winner))
-        if pair is None:
-            entry = self._masked_entry(j, winner)
-            pair = self._masked[j, winner] = (entry, _encoded(entry))
-        return pair
-
-    def _thermal_trace(self, fired: tuple[bool, ...], winner: int, which: int) -> list[Any]:
-        """The thermal rules' part of the trace (entries, or their JSON when ``which`` is 1)."""
-        n_flags, start = self.n_flags, self.applies_start
-        out: list[Any] = [
-            self.entry_json[n_flags + j][0] if which else self.entries[n_flags + j][0] for j in range(winner)
-        ]
-        out.append(self.chosen_json[winner] if which else self.chosen[winner])
-        for j in range(winner + 1, len(self.thermal)):
-            if fired[start + j]:
-                out.append(self._masked_pair(j, winner)[which])
-            else:
-                out.append(self.entry_json[n_flags + j][0] if which else self.entries[n_flags + j][0])
-        return out
-
-    def trace(self, fired: tuple[bool, ...], winner: int) -> tuple[TraceEntry, ...]:
-        """Every rule's trace entry, in ``Guidance.rules()`` order."""
-        n_flags, steps = self.n_flags, self.steps_slice
-        before = map(_pick, self.entries[:n_flags], fired[:n_flags])
-        after = map(_pick, self.entries[steps.start :], fired[steps])
-        return (*before, *self._thermal_trace(fired, winner, 0), *after)
-
-    def json(self, fired: tuple[bool, ...], winner: int) -> str:
-        """``json.dumps`` of the assessment's ``model_dump(mode="json")``, joined from encoded parts."""
-        n_flags, steps = self.n_flags, self.steps_slice
-        trace = [
-            *map(_pick, self.entry_json[:n_flags], fired[:n_flags]),
-            *self._thermal_trace(fired, winner, 1),
-            *map(_pick, self.entry_json[steps.start :], fired[steps]),
-        ]
-        return "".join(
-            (
-                self.head,
-                self.urgencies[sum(fired[self.level_slice])],
-                ', "red_flags": [',
-                ", ".join(compress(self.flag_json, fired)),
-                '], "thermal": ',
-                self.thermal_json[winner],
-                ', "relief": [',
-                ", ".join(compress(self.relief_json, fired[self.relief_slice])),
-                '], "prevention": [',
-                ", ".join(compress(self.prevention_json, fired[self.prevention_slice])),
-                '], "trace": [',
-                ", ".join(trace),
-                "]",
-                self.tail,
-            )
-        )
-
-
-_pick: Callable[[tuple[Any, Any], bool], Any] = operator.getitem
-"""``pair[hit]``: the not-fired or fired entry of a rule, called from C by ``map``."""
 _new = object.__new__
 _set = object.__setattr__
