@@ -24,7 +24,7 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]' 'ruff>=0.6' 'mypy>=1.11' types-jsonschema
+.venv/bin/python -m pip install -q -e '.[test]' 'ruff>=0.6' 'mypy>=1.11' types-jsonschema types-PyYAML
 if [ -f tests/browser/package-lock.json ] && command -v npm >/dev/null; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi

@@ -6,12 +6,11 @@ guidance file would block or never end), caps the file size, refuses NUL
 bytes and text that is not UTF-8, refuses custom tags (``!!python/...`` is
 never constructed), anchors and aliases (which also rules out alias bombs),
 duplicate keys, and nesting deeper than any real guidance file needs.  The
-nesting is counted while the node graph is composed, so ``[[[[...`` half a
-megabyte deep fails fast, at its line and column, instead of exhausting the
-recursion of the composer.  It builds the data itself from ruamel.yaml's
-node graph (``compose``), never through a constructor that could run code,
-and records the line and column of each key and value so later checks can
-point at them.
+nesting is counted while the parser's events are read (``yamlevents``), so
+``[[[[...`` half a megabyte deep fails fast, at its line and column.  It
+builds the data itself from those events, never through a constructor that
+could run code, and records the line and column of each key and value so
+later checks can point at them.
 """
 
 from __future__ import annotations
@@ -22,19 +21,13 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from .yamlevents import MAX_DEPTH, Event, SourceError, author_words, events
 
-from .errors import KneeguideError
-
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "read_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "author_words", "read_yaml"]
 
 MAX_FILE_BYTES = 512 * 1024
-MAX_DEPTH = 32
 _CORE = "tag:yaml.org,2002:"
 _YAML_SPACE = frozenset(" \t\r\n")
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
@@ -46,72 +39,6 @@ _WIDE_BOMS = (
     (b"\xfe\xff", "UTF-16"),
     (b"\xff\xfe", "UTF-16"),
 )
-
-
-class SourceError(KneeguideError):
-    """A file that cannot be read as guidance YAML at all.
-
-    ``code`` is the stable diagnostic code of the kind of problem
-    (docs/diagnostics.md): ``yaml-syntax``, ``encoding``, ``yaml-feature``...
-    """
-
-    def __init__(self, message: str, line: int = 0, column: int = 0, code: str = "yaml-syntax") -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-        self.code = code
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), (self.message, self.line, self.column, self.code))
-
-
-_HINTS: tuple[tuple[str, str], ...] = (
-    (
-        "mapping values are not allowed here",
-        "a colon followed by a space inside unquoted text reads as a new field; "
-        'put the whole text in quotes, e.g. advice: "Rest: then stretch."',
-    ),
-    ("found character '\\t'", "a tab character: YAML indents with spaces only; replace the tab by spaces"),
-    (
-        "that cannot start any token",
-        "unquoted text cannot start with this character; put the whole text in quotes",
-    ),
-    (
-        "expected ',' or ']'",
-        "a list in [brackets] is not closed with ']' before the next line; close it, or put "
-        "an item that holds a comma or colon in quotes",
-    ),
-    ("expected ',' or '}'", "a mapping in {braces} is not closed with '}' before the next line; close it"),
-    ("while scanning a quoted scalar", "a quoted text is not closed; add the closing quote"),
-    (
-        "could not find expected ':'",
-        "a line has no ':' between a field name and its value (or the text above runs on to "
-        "it: put that text in quotes)",
-    ),
-    (
-        "sequence entries are not allowed here",
-        "a '- ' list item stands where a value was expected; start the list on the next line, "
-        "indented, or put the text in quotes",
-    ),
-    (
-        "expected <block end>",
-        "the indentation does not line up: the fields of one item, and the items of one list, "
-        "start in the same column; or a quoted text is followed by more text (quote all of it)",
-    ),
-    ("while scanning an alias", "'*' at the start of a text starts an alias; put the whole text in quotes"),
-    ("found undefined alias", "'*' at the start of a text starts an alias; put the whole text in quotes"),
-    ("expected '<document start>'", "a line starting with '%' is a YAML directive; put the text in quotes"),
-)
-"""Raw parser messages, in the author's words, with how to fix them: (part of the message, hint)."""
-
-
-def author_words(message: str) -> str:
-    """A parser's message as an author can act on it, keeping the original for reference."""
-    for needle, hint in _HINTS:
-        if needle in message:
-            return f"{hint} (the YAML parser said: {message})"
-    return message
 
 
 Path_ = tuple[str | int, ...]
@@ -191,7 +118,13 @@ class YamlDocument:
 
 def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     """Read ``path`` safely; raise ``SourceError`` with a clear reason."""
-    raw = _read_regular_file(path, max_bytes)
+    return parse_yaml(_read_regular_file(path, max_bytes), max_bytes=max_bytes)
+
+
+def parse_yaml(
+    raw: bytes, *, max_bytes: int = MAX_FILE_BYTES, source: Literal["auto", "pure"] = "auto"
+) -> YamlDocument:
+    """The document in ``raw`` (a file's bytes); ``source`` picks the parser as ``yamlevents.events`` does."""
     if len(raw) > max_bytes:
         raise SourceError(f"the file is larger than the limit of {max_bytes} bytes", code="file-read")
     for bom, encoding in _WIDE_BOMS:
@@ -210,24 +143,11 @@ def read_yaml(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise SourceError("the file is empty", code="empty-file")
-    yaml = YAML(typ="safe", pure=True)
-    yaml.Composer = _DepthLimitedComposer
-    try:
-        node = yaml.compose(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = author_words(" ".join(p for p in (exc.context, exc.problem) if p) or str(exc))
-        if mark is not None:
-            raise SourceError(f"YAML syntax: {message}", mark.line + 1, mark.column + 1) from None
-        raise SourceError(f"YAML syntax: {message}") from None
-    except (YAMLError, ValueError) as exc:
-        raise SourceError(f"YAML syntax: {exc}") from None
-    except RecursionError:
-        raise SourceError("the YAML is nested too deeply", code="nesting") from None
-    if node is None:
+    stream = events(text, source=source)
+    if stream is None:
         raise SourceError("the file holds no YAML document", code="empty-file")
     doc = YamlDocument(data=None, first_line=text.split("\n", 1)[0], text=text)
-    doc.data = _Builder(doc).build(node, (), 0)
+    doc.data = _Builder(doc, stream).build(())
     return doc
 
 
@@ -267,79 +187,58 @@ def _kind(mode: int) -> str:
     return "something other than a file"
 
 
-class _DepthLimitedComposer(Composer):
-    """ruamel.yaml's composer, refusing nesting deeper than ``MAX_DEPTH`` as it goes.
-
-    The stock composer recurses once per level, so ``[[[[...`` half a
-    megabyte deep would exhaust Python's recursion (slowly, and with no
-    position); this one stops at the first node that is too deep and names
-    its line and column.  It counts exactly as ``_Builder`` does: the top
-    node is level 0.
-    """
-
-    _nesting = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._nesting += 1
-        try:
-            if self._nesting > MAX_DEPTH + 1:
-                mark = self.parser.peek_event().start_mark
-                raise SourceError(
-                    f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1, code="nesting"
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._nesting -= 1
-
-
 class _Builder:
-    def __init__(self, doc: YamlDocument) -> None:
+    """Plain data from the checked events of one document, recording where each value is."""
+
+    def __init__(self, doc: YamlDocument, stream: list[Event]) -> None:
         self.doc = doc
-        self.seen: set[int] = set()
+        self.stream = stream
+        self.at = 0
 
-    def fail(self, message: str, node: Node, code: str = "yaml-feature") -> SourceError:
-        mark = node.start_mark
-        return SourceError(message, mark.line + 1, mark.column + 1, code)
+    def fail(self, message: str, ev: Event, code: str = "yaml-feature") -> SourceError:
+        return SourceError(message, ev.line, ev.column, code)
 
-    def build(self, node: Node, path: Path_, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels", node, code="nesting")
-        if id(node) in self.seen or getattr(node, "anchor", None):
-            raise self.fail("anchors and aliases (&, *) are not allowed in guidance", node)
-        self.seen.add(id(node))
-        self.doc.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        tag = str(node.tag)
-        if isinstance(node, MappingNode):
-            if tag != _CORE + "map":
-                raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
+    def build(self, path: Path_) -> Any:
+        ev = self.stream[self.at]
+        self.at += 1
+        if ev.anchor or ev.kind == "alias":
+            raise self.fail("anchors and aliases (&, *) are not allowed in guidance", ev)
+        self.doc.value_positions[path] = (ev.line, ev.column)
+        if ev.kind == "map":
+            if ev.tag != _CORE + "map":
+                raise self.fail(f"custom tag {_short(ev.tag)} is not allowed", ev)
             out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode) or str(key_node.tag) != _CORE + "str":
-                    raise self.fail("mapping keys must be plain text", key_node)
-                key = str(key_node.value)
-                if key == "<<":
-                    raise self.fail("merge keys (<<) are not allowed in guidance", key_node)
-                if key in out:
-                    raise self.fail(f"duplicate key {_short(key)}", key_node, code="duplicate-key")
-                child = (*path, key)
-                self.doc.key_positions[child] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, child, depth + 1)
+            while self.stream[self.at].kind != "end":
+                key = self.stream[self.at]
+                if key.kind != "scalar" or key.tag != _CORE + "str":
+                    raise self.fail("mapping keys must be plain text", key)
+                if key.anchor:
+                    raise self.fail("anchors and aliases (&, *) are not allowed in guidance", key)
+                if key.value == "<<":
+                    raise self.fail("merge keys (<<) are not allowed in guidance", key)
+                if key.value in out:
+                    raise self.fail(f"duplicate key {_short(key.value)}", key, code="duplicate-key")
+                self.at += 1
+                child = (*path, key.value)
+                self.doc.key_positions[child] = (key.line, key.column)
+                out[key.value] = self.build(child)
+            self.at += 1
             return out
-        if isinstance(node, SequenceNode):
-            if tag != _CORE + "seq":
-                raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
-        return self.scalar(node, path, tag)
+        if ev.kind == "seq":
+            if ev.tag != _CORE + "seq":
+                raise self.fail(f"custom tag {_short(ev.tag)} is not allowed", ev)
+            items: list[Any] = []
+            while self.stream[self.at].kind != "end":
+                items.append(self.build((*path, len(items))))
+            self.at += 1
+            return items
+        return self.scalar(ev, path)
 
-    def scalar(self, node: ScalarNode, path: Path_, tag: str) -> Any:
-        value = str(node.value)
+    def scalar(self, ev: Event, path: Path_) -> Any:
+        value, tag = ev.value, ev.tag
         if tag in (_CORE + "str", _CORE + "timestamp"):
             # Dates stay text: JSON Schema checks their format, pydantic parses them.
-            self.doc.string_spans[path] = (node.start_mark.index, node.end_mark.index, node.style or "")
+            self.doc.string_spans[path] = (ev.start, ev.end, ev.style)
             return value
         if tag == _CORE + "null":
             return None
@@ -347,22 +246,22 @@ class _Builder:
             return value.lower() == "true"
         if tag in (_CORE + "int", _CORE + "float") and len(value) > _MAX_NUMBER_CHARS:
             # int() refuses over 4300 digits with a ValueError; no guidance number needs 40.
-            raise self.fail(f"a number of {len(value)} characters is too long", node, code="yaml-number")
+            raise self.fail(f"a number of {len(value)} characters is too long", ev, code="yaml-number")
         if tag == _CORE + "int":
             if not _INT.match(value):
                 raise self.fail(
-                    f"write whole numbers in decimal, not {_short(value)}", node, code="yaml-number"
+                    f"write whole numbers in decimal, not {_short(value)}", ev, code="yaml-number"
                 )
             return int(value.replace("_", ""))
         if tag == _CORE + "float":
             try:  # YAML spells infinity and NaN .inf and .nan, which float() does not read
                 number = float(value.replace("_", "").lower().replace(".inf", "inf").replace(".nan", "nan"))
             except ValueError:
-                raise self.fail(f"{_short(value)} is not a number", node, code="yaml-number") from None
+                raise self.fail(f"{_short(value)} is not a number", ev, code="yaml-number") from None
             if not math.isfinite(number):
-                raise self.fail(f"{_short(value)} is not a finite number", node, code="yaml-number")
+                raise self.fail(f"{_short(value)} is not a finite number", ev, code="yaml-number")
             return number
-        raise self.fail(f"custom tag {_short(tag)} is not allowed", node)
+        raise self.fail(f"custom tag {_short(tag)} is not allowed", ev)
 
 
 def _short(text: str, limit: int = 60) -> str:

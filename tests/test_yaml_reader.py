@@ -1,0 +1,99 @@
+"""Both parsers the reader can take its events from read guidance alike.
+
+``read_yaml`` takes its events from libyaml when PyYAML has its C parser and
+from ruamel.yaml's own parser otherwise (``source="pure"``).  Every shipped
+and example guidance file gives the same data, value and key positions and
+text spans from both; the files the reader must refuse are refused by both,
+with the same code at the same line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
+from kneeguide.yamlevents import MAX_DEPTH, has_libyaml
+from kneeguide.yamlsource import SourceError, YamlDocument, parse_yaml
+
+HERE = Path(__file__).parent
+FILES = sorted(
+    [
+        *(guidance_root() / DEFAULT_GUIDELINE).rglob("*.yaml"),
+        *(HERE / "content_examples").rglob("*.yaml"),
+        *(HERE / "verify_fixtures").rglob("*.yaml"),
+    ]
+)
+
+
+def test_the_c_parser_is_installed() -> None:
+    """PyYAML with libyaml is a dependency: the fast path is the one that runs."""
+    assert has_libyaml()
+
+
+def _same(a: YamlDocument, b: YamlDocument) -> None:
+    assert a.data == b.data
+    assert a.value_positions == b.value_positions
+    assert a.key_positions == b.key_positions
+    assert a.string_spans == b.string_spans
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(p.parents[2])))
+def test_both_parsers_read_every_guidance_file_alike(path: Path) -> None:
+    raw = path.read_bytes()
+    _same(parse_yaml(raw), parse_yaml(raw, source="pure"))
+
+
+REFUSED = {
+    "a custom tag": ("steps:\n  - !!python/object/apply:os.system ['true']\n", "yaml-feature", 2),
+    "an anchor": ("a: &x 1\nb: 2\n", "yaml-feature", 1),
+    "an alias to an anchor": ("a: &x 1\nb: *x\n", "yaml-feature", 1),
+    "an alias to nothing": ("a: 1\nb: *x\n", "yaml-syntax", 2),
+    "a duplicate key": ("a: 1\nb: 2\na: 3\n", "duplicate-key", 3),
+    "a merge key": ("a: {x: 1}\nb:\n  <<: {y: 2}\n", "yaml-feature", 3),
+    "a key that is a number": ("a: 1\n2: b\n", "yaml-feature", 2),
+    "a second document": ("a: 1\n---\nb: 2\n", "yaml-syntax", 2),
+    "an octal number": ("a: 0o17\n", "yaml-number", 1),
+    "a leading zero": ("a: 010\n", "yaml-number", 1),
+    "not a number": ("a: .nan\n", "yaml-number", 1),
+    "an unclosed quote": ("a: 'open\nb: 2\n", "yaml-syntax", 3),
+    "a colon in unquoted text": ("advice: Rest: then stretch.\n", "yaml-syntax", 1),
+    "a tab as indentation": ("a:\n\t- 1\n", "yaml-syntax", 2),
+    "an unclosed list": ("a: [1, 2\nb: 3\n", "yaml-syntax", 2),
+    "a control character": ("a: b\x01c\n", "yaml-syntax", 1),
+    "nesting too deep": ("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "nesting", 1),
+    "half a megabyte of [": ("[" * 500_000, "nesting", 1),
+}
+
+
+@pytest.mark.parametrize("text, code, line", REFUSED.values(), ids=REFUSED.keys())
+def test_both_parsers_refuse_alike(text: str, code: str, line: int) -> None:
+    for source in ("auto", "pure"):
+        with pytest.raises(SourceError) as caught:
+            parse_yaml(text.encode("utf-8"), max_bytes=1 << 20, source=source)  # type: ignore[arg-type]
+        assert (caught.value.code, caught.value.line) == (code, line), (source, caught.value.message)
+        assert caught.value.column >= 1, source
+
+
+def test_yaml_1_2_rules_hold_whichever_parser_ran() -> None:
+    text = b"a: yes\nb: 10\nc: ~\nd: 2026-01-01\ne: true\nf: 1_000\ng: '12'\n"
+    for source in ("auto", "pure"):
+        data = parse_yaml(text, source=source).data  # type: ignore[arg-type]
+        assert data == {"a": "yes", "b": 10, "c": None, "d": "2026-01-01", "e": True, "f": 1000, "g": "12"}
+
+
+def test_a_libyaml_tab_message_gets_the_tab_hint() -> None:
+    with pytest.raises(SourceError) as caught:
+        parse_yaml(b"a:\n\t- 1\n")
+    assert "a tab character" in caught.value.message
+
+
+def test_yaml_1_1_line_breaks_stay_characters() -> None:
+    """libyaml would break the line at LS or PS; YAML 1.2 keeps them for the content checks to name."""
+    for character in ("\u2028", "\u2029"):
+        doc = parse_yaml(f"a: x{character}y\nb: 1\n".encode())
+        assert doc.data == {"a": f"x{character}y", "b": 1}
+    for character in ("\x85", "\u2028", "\u2029"):
+        raw = f"a: x{character}y\nb: [1,{character}2]\n".encode()
+        _same(parse_yaml(raw), parse_yaml(raw, source="pure"))
