@@ -9,6 +9,7 @@ run time, which fails offline and would make validation depend on the network.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -21,8 +22,12 @@ _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)|\n|:\s")
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
+@functools.lru_cache(maxsize=16384)
 def syllables(word: str) -> int:
-    """Estimate the syllables of an English word (at least one)."""
+    """Estimate the syllables of an English word (at least one).
+
+    Remembered per word: the same few thousand words recur in every grading.
+    """
     w = word.lower().removesuffix("'s")
     if len(w) <= 3:
         return 1

@@ -31,6 +31,7 @@ titles, sources and notes all reach one export or another.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -96,8 +97,9 @@ def _name(ch: str) -> str:
     return f"U+{ord(ch):04X}{' ' + name if name else ''}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _character_problem(ch: str) -> str | None:
-    """Why ``ch`` cannot be exported, with the fix; ``None`` when it can."""
+    """Why ``ch`` cannot be exported, with the fix; ``None`` when it can (remembered per character)."""
     if ch in "\t\n" or (" " <= ch <= "~"):
         return None
     category = unicodedata.category(ch)

@@ -23,6 +23,7 @@ que, qui, gue and gui is silent, and a final y is a vowel (muy, hoy).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ _VOWELS = set("aeiouáéíóúü")
 _SILENT_U = re.compile(r"(?<=[qg])u(?=[eiéí])")
 
 
+@functools.lru_cache(maxsize=16384)
 def spanish_syllables(word: str) -> int:
-    """The syllables of a Spanish word (at least one), from its spelling."""
+    """The syllables of a Spanish word (at least one), from its spelling (remembered per word)."""
     w = _SILENT_U.sub("", word.lower())
     if w.endswith("y") and len(w) > 1 and w[-2] in _VOWELS:
         w = w[:-1] + "i"
