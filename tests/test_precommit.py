@@ -87,6 +87,8 @@ def test_the_hooks_pass_good_guidance_and_refuse_a_broken_commit(tmp_path: Path)
     good = commit("good guidance")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "kneeguide validate" in good.stdout + good.stderr and "Passed" in good.stdout + good.stderr
+    environments = sorted((tmp_path / "cache").glob("*/py_env-*"))
+    assert len(environments) == 1, f"the two hooks should share one environment: {environments}"
 
     red_flags = content / "guidance" / "knee-muscle-spasm" / "red_flags.yaml"
     text = red_flags.read_text("utf-8")
