@@ -1,13 +1,17 @@
 """The exported PlanDefinition selects exactly what the Python engine selects.
 
 Hypothesis draws complete answer sets (optional questions answered or left
-out), the test turns each into a ``QuestionnaireResponse`` built from the
-exported ``Questionnaire``, evaluates every action's applicability condition
-with fhirpathpy (an independent FHIRPath engine, R4 model), and compares the
-actions that fire with ``Guidance.assess``: the red flags, the one thermal
-rule, the relief and the prevention steps.  Each condition must also give
-exactly one boolean, never empty, so engines that treat empty differently
-still agree.
+out) and incomplete ones; the test turns each into a ``QuestionnaireResponse``
+built from the exported ``Questionnaire``, evaluates every action's
+applicability condition by its FHIRPath form in fhirpath.js (HL7's reference
+engine, R4 model, one process that answers a response per line), and
+compares the actions that fire with ``Guidance.assess``: the red flags, the
+one thermal rule, the relief and the prevention steps.  Each condition must
+also give exactly one boolean, never empty, so engines that treat empty
+differently still agree.  fhirpathpy, a second, independent engine, runs the
+same forms on a few fixed responses (it takes seconds for each): a
+self-care vignette, a blank required answer, and a certain emergency beside
+the gate.
 
 fhirpathpy accepts some text that is not FHIRPath (an unclosed parenthesis,
 ``==``), so every expression is also checked here to be balanced and to use
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from kneeguide.conditions import And, Compare, Condition, Flag, Not, OneOf, Or
 from kneeguide.renderers import to_fhirpath
 from kneeguide_exporters import fhir
 from strategies import answer_sets
+from test_fhir_engines import BESIDE_GATE, CASES, INCOMPLETE, serving
 
 R4 = models["r4"]
 GUIDANCE = kneeguide.load()
@@ -87,28 +92,61 @@ def fired_actions(qr: Json) -> set[tuple[str | None, str]]:
     return selected_by_tree(PLAN, holds)
 
 
-# fhirpathpy takes seconds per response (every condition is self-contained, and it
-# interprets each ``where`` in Python); fhirpath.js runs the same forms on every
-# vignette in test_fhir_engines.py.
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(scope="module")
+def fhirpath_js() -> Iterator[Callable[[Json], Json]]:
+    """fhirpath.js's result for one response: {"actions": [[group, id]...], "nulls": [...]}."""
+    with serving(BUNDLE, ["fhirpath"]) as ask:
+        yield lambda qr: ask(qr)["fhirpath"]
+
+
+def _fired_in_js(fhirpath_js: Callable[[Json], Json], answers: dict[str, Any]) -> set[tuple[str | None, str]]:
+    result = fhirpath_js(questionnaire_response(QUESTIONNAIRE, answers))
+    assert result["nulls"] == [], f"conditions that are not one boolean: {result['nulls']}"
+    return {(group, action) for group, action in result["actions"]}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answer_sets(GUIDANCE))
-def test_fhirpath_fires_exactly_the_actions_the_engine_selects(answers: dict[str, Any]) -> None:
-    qr = questionnaire_response(QUESTIONNAIRE, answers)
-    fired = fired_actions(qr)
+def test_fhirpath_fires_exactly_the_actions_the_engine_selects(
+    fhirpath_js: Callable[[Json], Json], answers: dict[str, Any]
+) -> None:
+    fired = _fired_in_js(fhirpath_js, answers)
     assert fired == expected_actions(GUIDANCE, answers)
     assert len([a for g, a in fired if g == "thermal"]) == 1
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answer_sets(GUIDANCE), st.data())
 def test_fhirpath_fires_the_gate_and_what_is_certain_on_incomplete_answers(
-    answers: dict[str, Any], data: st.DataObject
+    fhirpath_js: Callable[[Json], Json], answers: dict[str, Any], data: st.DataObject
 ) -> None:
     required = sorted(q.id for q in GUIDANCE.questions if q.required)
     dropped = data.draw(st.sets(st.sampled_from(required), min_size=1, max_size=6))
     partial = {k: v for k, v in answers.items() if k not in dropped}
-    fired = fired_actions(questionnaire_response(QUESTIONNAIRE, partial))
-    assert fired == expected_actions(GUIDANCE, partial)
+    assert _fired_in_js(fhirpath_js, partial) == expected_actions(GUIDANCE, partial)
+
+
+SECOND_ENGINE = {
+    "a self-care vignette": CASES[0][1],
+    "a blank required answer": dict(INCOMPLETE)["blank pain score"],
+    "a certain emergency beside the gate": CASES[min(BESIDE_GATE)][1],
+}
+
+
+@pytest.mark.parametrize("answers", SECOND_ENGINE.values(), ids=SECOND_ENGINE.keys())
+def test_fhirpathpy_fires_what_the_engine_selects(answers: dict[str, Any]) -> None:
+    fired = fired_actions(questionnaire_response(QUESTIONNAIRE, answers))
+    assert fired == expected_actions(GUIDANCE, answers)
+
+
+def test_the_second_engine_sees_self_care_the_gate_and_an_emergency() -> None:
+    """The fixed responses are what their names say, whatever the vignettes become."""
+    fired = [expected_actions(GUIDANCE, answers) for answers in SECOND_ENGINE.values()]
+    relief = [any(g == "relief" for g, _ in f) for f in fired]
+    gated = [(None, "answers_incomplete") in f for f in fired]
+    emergency = {rf.id for rf in GUIDANCE.red_flags if rf.urgency == "emergency"}
+    assert relief == [True, False, False] and gated == [False, True, True]
+    assert {a for g, a in fired[2] if g == "red_flags"} & emergency
 
 
 def test_every_rule_is_an_executable_action() -> None:

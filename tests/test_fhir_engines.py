@@ -7,12 +7,13 @@
   exactly true or false (never null);
 * fhirpath.js: each condition's FHIRPath form.
 
-cql-execution and fhirpath.js run on every clinical vignette (over the
-baseline), on incomplete responses (a blank required answer, including
-beside a certain emergency) and on out-of-range ones, where the validity
-gate fires and no self-care action can.  Encender, seconds per response,
-runs on the fewest of these that select every action once and leave it
-out once (``covering``), the gate and an emergency beside it among them.
+cql-execution runs on every clinical vignette (over the baseline), on
+incomplete responses (a blank required answer, including beside a certain
+emergency) and on out-of-range ones, where the validity gate fires and no
+self-care action can.  Encender and fhirpath.js, each more than a second
+per response, run on the fewest of these that select every action once and
+leave it out once (``covering``), the gate and an emergency beside it among
+them; test_fhir_differential.py runs fhirpath.js on drawn answer sets too.
 ``kneeguide apply`` (in process) gives the same RequestGroup as Encender,
 and its RequestGroup and CarePlan are valid R4.  The engines are
 npm packages pinned in tests/fhir-engines (``npm ci --prefix
@@ -25,7 +26,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -129,10 +132,10 @@ def responses(questionnaire: Json) -> list[Json]:
 def covering(expected: list[set[tuple[str | None, str]]]) -> list[int]:
     """Indices of responses, few, that select every action once and leave it out once.
 
-    Encender takes seconds per response; the responses picked (greedily,
-    in order) still show it each action both ways, the gate and a certain
-    emergency beside it included, while cql-execution and fhirpath.js run
-    on every response.
+    Encender and fhirpath.js take more than a second per response; the
+    responses picked (greedily, in order) still show them each action both
+    ways, the gate and a certain emergency beside it included, while
+    cql-execution runs on every response.
     """
     actions = set().union(*expected)
     needed = {(a, True) for a in actions} | {(a, False) for a in actions if any(a not in e for e in expected)}
@@ -147,7 +150,7 @@ def covering(expected: list[set[tuple[str | None, str]]]) -> list[int]:
 
 @pytest.fixture(scope="module")
 def engine_run(exported: Json, responses: list[Json], guidance: Guidance) -> dict[str, Any]:
-    """The driver's results: cql and fhirpath on every response, Encender on ``covering`` ones.
+    """The driver's results: cql on every response, Encender and fhirpath on ``covering`` ones.
 
     ``cases`` names, per engine, the index in ``CASES`` of each result.  The
     two runs go side by side.  A missing engine fails, never skips.
@@ -157,12 +160,13 @@ def engine_run(exported: Json, responses: list[Json], guidance: Guidance) -> dic
     some = sorted({*some, min(BESIDE_GATE)})  # a certain emergency beside the gate, whatever else is picked
     with ThreadPoolExecutor(2) as pool:
         slow = pool.submit(drive, exported, [responses[i] for i in some], ["encender"])
-        fast = drive(exported, responses, ["cql", "fhirpath"])
+        fast = drive(exported, responses, ["cql"])
+        fast_path = drive(exported, [responses[i] for i in some], ["fhirpath"])
         apply_run = slow.result()
     return {
-        "results": {**fast["results"], **apply_run["results"]},
-        "ms": {**fast["ms"], **apply_run["ms"]},
-        "cases": {"cql": everything, "fhirpath": everything, "encender": some},
+        "results": {**fast["results"], **fast_path["results"], **apply_run["results"]},
+        "ms": {**fast["ms"], **fast_path["ms"], **apply_run["ms"]},
+        "cases": {"cql": everything, "fhirpath": some, "encender": some},
     }
 
 
@@ -192,6 +196,48 @@ def drive(
     assert run.returncode == 0, run.stderr[-4000:]
     result: dict[str, Any] = json.loads(run.stdout)
     return result
+
+
+@contextmanager
+def serving(bundle: Json, engines: list[str]) -> Iterator[Callable[[Json], dict[str, Json]]]:
+    """``ask(response)``: each engine's result for one response, from one driver process.
+
+    The driver (``run.mjs --lines``) reads the Bundle once and then answers a
+    line per response, so a property test can ask as it draws.
+    """
+    missing = _missing()
+    if missing:
+        pytest.fail(missing)
+    driver = subprocess.Popen(
+        ["node", str(DRIVER), "--lines"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert driver.stdin is not None and driver.stdout is not None
+    stdin, stdout = driver.stdin, driver.stdout
+
+    def ask(response: Json) -> dict[str, Json]:
+        stdin.write(json.dumps(response) + "\n")
+        stdin.flush()
+        line = stdout.readline()
+        assert line, driver.stderr.read()[-4000:] if driver.stderr else "the driver stopped"
+        answer: dict[str, Json] = json.loads(line)
+        return answer
+
+    try:
+        stdin.write(json.dumps({"bundle": bundle, "engines": engines}) + "\n")
+        yield ask
+    finally:
+        stdin.close()
+        try:
+            assert driver.wait(timeout=60) == 0, driver.stderr.read()[-4000:] if driver.stderr else ""
+        finally:
+            driver.kill()
+            stdout.close()
+            if driver.stderr:
+                driver.stderr.close()
 
 
 def _selected(result: Json) -> set[tuple[str | None, str]]:

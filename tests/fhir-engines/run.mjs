@@ -9,12 +9,17 @@
 //    "nulls": [define names that gave null]}             (cql: a condition that is not boolean)
 // and "ms": milliseconds per response for each engine.
 //
+// With --lines it serves one response at a time instead: the first line of standard
+// input is {"bundle": ..., "engines": [...]}, each later line one QuestionnaireResponse,
+// and each answer one line {engine: result}, so a test can ask as it goes.
+//
 // encender: applyPlan (PlanDefinition/$apply) with a resolver over the Bundle,
 //   a Patient and the response; conditions are the text/cql defines of the Library.
 // cql: the Library's ELM run by cql-execution over cql-exec-fhir (FHIR 4.0.1), the
 //   PlanDefinition's conditions read as $apply reads them (a group's, then its actions').
 // fhirpath: fhirpath.js (R4 model) on each condition's cqf-alternativeExpression.
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { applyPlan, simpleResolver } from 'encender';
@@ -26,14 +31,18 @@ const fhirpath = require('fhirpath');
 const r4 = require('fhirpath/fhir-context/r4');
 
 const ALTERNATIVE = 'http://hl7.org/fhir/StructureDefinition/cqf-alternativeExpression';
-const input = JSON.parse(readFileSync(0, 'utf8'));
-const resources = input.bundle.entry.map((e) => e.resource);
-const plan = resources.find((r) => r.resourceType === 'PlanDefinition');
-const library = resources.find((r) => r.resourceType === 'Library');
-const elm = JSON.parse(
-  Buffer.from(library.content.find((c) => c.contentType === 'application/elm+json').data, 'base64').toString('ascii'),
-);
 const patient = { resourceType: 'Patient', id: 'test-patient' };
+let resources, plan, executor;
+
+function load(bundle) {
+  resources = bundle.entry.map((e) => e.resource);
+  plan = resources.find((r) => r.resourceType === 'PlanDefinition');
+  const library = resources.find((r) => r.resourceType === 'Library');
+  const elm = JSON.parse(
+    Buffer.from(library.content.find((c) => c.contentType === 'application/elm+json').data, 'base64').toString('ascii'),
+  );
+  executor = new cql.Executor(new cql.Library(elm));
+}
 
 function withIds(qr, i) {
   return { id: `response-${i}`, subject: { reference: 'Patient/test-patient' }, ...qr };
@@ -74,7 +83,6 @@ async function encender(qr) {
   return { actions, payloads, nulls: [] };
 }
 
-const executor = new cql.Executor(new cql.Library(elm));
 const source = cqlfhir.PatientSource.FHIRv401();
 async function cqlRun(qr) {
   source.reset();
@@ -108,24 +116,49 @@ async function fhirpathRun(qr) {
 }
 
 const ENGINES = { encender, cql: cqlRun, fhirpath: fhirpathRun };
-const output = { results: {}, ms: {} };
-for (const name of input.engines) {
-  const run = ENGINES[name];
-  const started = process.hrtime.bigint();
-  // Encender runs each $apply in a worker thread of its own: run as many at once as there
-  // are cores.  The other engines run in this thread, one response after another.
-  const width = name === 'encender' ? Math.max(1, availableParallelism()) : 1;
-  const results = new Array(input.responses.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < input.responses.length) {
-      const i = next++;
-      results[i] = await run(withIds(input.responses[i], i));
-    }
-  };
-  await Promise.all(Array.from({ length: width }, lane));
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-  output.results[name] = results;
-  output.ms[name] = input.responses.length ? elapsed / input.responses.length : 0;
+
+async function batch(input) {
+  load(input.bundle);
+  const output = { results: {}, ms: {} };
+  for (const name of input.engines) {
+    const run = ENGINES[name];
+    const started = process.hrtime.bigint();
+    // Encender runs each $apply in a worker thread of its own: run as many at once as there
+    // are cores.  The other engines run in this thread, one response after another.
+    const width = name === 'encender' ? Math.max(1, availableParallelism()) : 1;
+    const results = new Array(input.responses.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < input.responses.length) {
+        const i = next++;
+        results[i] = await run(withIds(input.responses[i], i));
+      }
+    };
+    await Promise.all(Array.from({ length: width }, lane));
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    output.results[name] = results;
+    output.ms[name] = input.responses.length ? elapsed / input.responses.length : 0;
+  }
+  process.stdout.write(JSON.stringify(output));
 }
-process.stdout.write(JSON.stringify(output));
+
+async function lines() {
+  let engines = null;
+  let i = 0;
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    const message = JSON.parse(line);
+    if (engines === null) {
+      load(message.bundle);
+      engines = message.engines;
+      continue;
+    }
+    const answer = {};
+    for (const name of engines) answer[name] = await ENGINES[name](withIds(message, i));
+    i += 1;
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
+  }
+}
+
+if (process.argv.includes('--lines')) await lines();
+else await batch(JSON.parse(readFileSync(0, 'utf8')));
