@@ -28,6 +28,35 @@ def pytest_configure(config: pytest.Config) -> None:
     # Validated guidance is cached per run, never in the user's cache (inherited by subprocesses).
     os.environ.setdefault("KNEEGUIDE_CACHE_DIR", tempfile.mkdtemp(prefix="kneeguide-cache-"))
     os.environ.setdefault("KNEEGUIDE_TODAY", str(kneeguide.load().metadata.last_review_date))
+    # pytest-xdist hands out files with the most tests first unless told to keep the order,
+    # which would leave the few slow ones (``FIRST``) to the end.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+FIRST = (
+    "test_fhir_engines.py",
+    "test_fhir_scale.py",
+    "test_fhir_differential.py",
+    "test_html.py",
+    "test_hostile.py",
+    "test_precommit.py",
+    "test_fast_paths.py",
+    "test_plan.py",
+)
+"""The files that take longest (the real FHIR engines, Chromium, fuzzing, pre-commit), longest first."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest files first, the rest in their own order.
+
+    Each worker takes one file at a time (``--dist loadfile``, in this order:
+    see ``pytest_configure``); started last, a file that takes a minute
+    leaves the other core idle while it ends.  Longest first keeps both
+    cores busy to the end.
+    """
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))
 
 
 @pytest.fixture(scope="session")
