@@ -83,6 +83,14 @@ def test_yaml_1_2_rules_hold_whichever_parser_ran() -> None:
         assert data == {"a": "yes", "b": 10, "c": None, "d": "2026-01-01", "e": True, "f": 1000, "g": "12"}
 
 
+def test_a_refused_character_is_named_at_its_line_and_column() -> None:
+    for source in ("auto", "pure"):
+        with pytest.raises(SourceError) as caught:
+            parse_yaml("a: é\nb: ü\x01\n".encode(), source=source)  # type: ignore[arg-type]
+        assert (caught.value.line, caught.value.column) == (2, 5), source
+        assert "U+0001" in caught.value.message, source
+
+
 def test_a_libyaml_tab_message_gets_the_tab_hint() -> None:
     with pytest.raises(SourceError) as caught:
         parse_yaml(b"a:\n\t- 1\n")

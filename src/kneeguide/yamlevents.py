@@ -187,12 +187,14 @@ def _syntax_error(exc: BaseException, text: str) -> SourceError:
         said = said.replace("found character that", "found character '\\t' that")  # libyaml omits it
     index = getattr(exc, "position", None)
     if mark is None and isinstance(index, int):  # a character the reader refuses
+        if type(exc).__module__.startswith("yaml"):  # libyaml counts bytes of the UTF-8 text
+            index = len(text.encode("utf-8")[:index].decode("utf-8", errors="ignore"))
         line = text.count("\n", 0, index) + 1
         column = index - (text.rfind("\n", 0, index) + 1) + 1
-        character = getattr(exc, "character", "")
-        shown = f"U+{ord(character):04X}" if isinstance(character, str) and character else "a character"
+        character = text[index : index + 1]
+        shown = f"U+{ord(character):04X}" if character else "a character"
         return SourceError(
-            f"YAML syntax: {shown} is a control character, which YAML does not allow; delete it",
+            f"YAML syntax: {shown} is a control or special character, which YAML does not allow; delete it",
             line,
             column,
         )
