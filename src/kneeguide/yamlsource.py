@@ -25,7 +25,15 @@ from typing import Any, Literal
 
 from .yamlevents import MAX_DEPTH, Event, SourceError, author_words, events
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "SourceError", "YamlDocument", "author_words", "read_yaml"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "SourceError",
+    "YamlDocument",
+    "author_words",
+    "parse_yaml",
+    "read_yaml",
+]
 
 MAX_FILE_BYTES = 512 * 1024
 _CORE = "tag:yaml.org,2002:"
