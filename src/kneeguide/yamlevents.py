@@ -23,15 +23,18 @@ not there are refused as a composer would.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Iterator
 from typing import Any, Literal, NamedTuple
 
 from .errors import KneeguideError
 
-__all__ = ["MAX_DEPTH", "Event", "SourceError", "author_words", "events", "has_libyaml"]
+__all__ = ["CORE_TAG", "MAX_DEPTH", "Event", "SourceError", "author_words", "events", "has_libyaml"]
 
 MAX_DEPTH = 32
+CORE_TAG = "tag:yaml.org,2002:"
+"""The prefix of the YAML core schema's tags (``str``, ``int``, ``map``...)."""
 
 
 class SourceError(KneeguideError):
@@ -130,6 +133,7 @@ def author_words(message: str) -> str:
 _YAML_1_1_BREAKS = frozenset("\x85\u2028\u2029")
 
 
+@functools.cache
 def has_libyaml() -> bool:
     """Whether PyYAML's C parser is installed (where it is not, ruamel.yaml's parser is used)."""
     return importlib.util.find_spec("yaml") is not None and importlib.util.find_spec("yaml._yaml") is not None
@@ -142,7 +146,7 @@ def events(text: str, *, source: Literal["auto", "pure"] = "auto") -> list[Event
     use_c = source == "auto" and has_libyaml() and not _YAML_1_1_BREAKS.intersection(text)
     errors = _error_types(use_c)
     try:
-        return _checked(text, _raw_c(text) if use_c else _raw_pure(text))
+        return _checked(_raw_c(text) if use_c else _raw_pure(text))
     except errors as exc:
         raise _syntax_error(exc, text) from None
     except RecursionError:
@@ -216,10 +220,9 @@ _KINDS = {
     "MappingEndEvent": "end",
     "SequenceEndEvent": "end",
 }
-_CORE = "tag:yaml.org,2002:"
 
 
-def _checked(text: str, raw: Iterator[Any]) -> list[Event] | None:
+def _checked(raw: Iterator[Any]) -> list[Event] | None:
     """The one document's events, normalised; refuses deep nesting, a second document, a lost alias."""
     out: list[Event] = []
     depth = 0
@@ -266,12 +269,12 @@ def _checked(text: str, raw: Iterator[Any]) -> list[Event] | None:
         if kind == "scalar":
             value = str(ev.value)
             if tag is None or tag == "!":
-                tag = resolve(value) if ev.implicit[0] else _CORE + "str"
+                tag = resolve(value) if ev.implicit[0] else CORE_TAG + "str"
             style = ev.style or ""
         else:
             value = style = ""
             if tag is None or tag == "!":
-                tag = _CORE + kind
+                tag = CORE_TAG + kind
             depth += 1
         out.append(
             Event(
@@ -306,7 +309,7 @@ class _Resolver:
     def __call__(self, value: str) -> str:
         tag = self.seen.get(value)
         if tag is None:
-            tag = _CORE + "str"
+            tag = CORE_TAG + "str"
             for candidate, regexp in [*self.table.get(value[:1], ()), *self.table.get(None, ())]:
                 if regexp.match(value):
                     tag = candidate

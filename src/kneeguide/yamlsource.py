@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .yamlevents import MAX_DEPTH, Event, SourceError, author_words, events
+from .yamlevents import CORE_TAG, MAX_DEPTH, Event, SourceError, author_words, events
 
 __all__ = [
     "MAX_DEPTH",
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 512 * 1024
-_CORE = "tag:yaml.org,2002:"
 _YAML_SPACE = frozenset(" \t\r\n")
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _MAX_NUMBER_CHARS = 40
@@ -213,12 +212,12 @@ class _Builder:
             raise self.fail("anchors and aliases (&, *) are not allowed in guidance", ev)
         self.doc.value_positions[path] = (ev.line, ev.column)
         if ev.kind == "map":
-            if ev.tag != _CORE + "map":
+            if ev.tag != CORE_TAG + "map":
                 raise self.fail(f"custom tag {_short(ev.tag)} is not allowed", ev)
             out: dict[str, Any] = {}
             while self.stream[self.at].kind != "end":
                 key = self.stream[self.at]
-                if key.kind != "scalar" or key.tag != _CORE + "str":
+                if key.kind != "scalar" or key.tag != CORE_TAG + "str":
                     raise self.fail("mapping keys must be plain text", key)
                 if key.anchor:
                     raise self.fail("anchors and aliases (&, *) are not allowed in guidance", key)
@@ -233,7 +232,7 @@ class _Builder:
             self.at += 1
             return out
         if ev.kind == "seq":
-            if ev.tag != _CORE + "seq":
+            if ev.tag != CORE_TAG + "seq":
                 raise self.fail(f"custom tag {_short(ev.tag)} is not allowed", ev)
             items: list[Any] = []
             while self.stream[self.at].kind != "end":
@@ -244,24 +243,24 @@ class _Builder:
 
     def scalar(self, ev: Event, path: Path_) -> Any:
         value, tag = ev.value, ev.tag
-        if tag in (_CORE + "str", _CORE + "timestamp"):
+        if tag in (CORE_TAG + "str", CORE_TAG + "timestamp"):
             # Dates stay text: JSON Schema checks their format, pydantic parses them.
             self.doc.string_spans[path] = (ev.start, ev.end, ev.style)
             return value
-        if tag == _CORE + "null":
+        if tag == CORE_TAG + "null":
             return None
-        if tag == _CORE + "bool":
+        if tag == CORE_TAG + "bool":
             return value.lower() == "true"
-        if tag in (_CORE + "int", _CORE + "float") and len(value) > _MAX_NUMBER_CHARS:
+        if tag in (CORE_TAG + "int", CORE_TAG + "float") and len(value) > _MAX_NUMBER_CHARS:
             # int() refuses over 4300 digits with a ValueError; no guidance number needs 40.
             raise self.fail(f"a number of {len(value)} characters is too long", ev, code="yaml-number")
-        if tag == _CORE + "int":
+        if tag == CORE_TAG + "int":
             if not _INT.match(value):
                 raise self.fail(
                     f"write whole numbers in decimal, not {_short(value)}", ev, code="yaml-number"
                 )
             return int(value.replace("_", ""))
-        if tag == _CORE + "float":
+        if tag == CORE_TAG + "float":
             try:  # YAML spells infinity and NaN .inf and .nan, which float() does not read
                 number = float(value.replace("_", "").lower().replace(".inf", "inf").replace(".nan", "nan"))
             except ValueError:
