@@ -8,6 +8,7 @@ boundaries hide their mistakes.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from hypothesis import strategies as st
@@ -49,6 +50,36 @@ def answer_sets(guidance: Guidance) -> st.SearchStrategy[dict[str, Any]]:
     required = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if q.required}
     optional = {q.id: answer_value(q, bounds.get(q.id, [])) for q in guidance.questions if not q.required}
     return st.fixed_dictionaries(required, optional=optional)
+
+
+def drawn_answer_sets(guidance: Guidance, count: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``count`` complete, valid answer sets drawn from a fixed seed, the same on every run.
+
+    Unlike hypothesis examples they are known before a test starts, so a
+    test can choose among them (``covering`` in test_fhir_engines.py).  Each
+    draw says yes to a boolean with its own chance, from rarely to often, so
+    that some draws fire many red flags at once and others none, and takes
+    integers from the thresholds and limits as often as from the range.
+    """
+    rng = random.Random(seed)
+    bounds = boundary_values(guidance)
+    out = []
+    for n in range(count):
+        yes = (0.02, 0.05, 0.1, 0.2, 0.4)[n % 5]
+        answers: dict[str, Any] = {}
+        for q in guidance.questions:
+            if not q.required and rng.random() < 0.2:
+                continue
+            if q.type == "boolean":
+                answers[q.id] = rng.random() < yes
+            elif q.type == "integer":
+                lo, hi = q.minimum or 0, q.maximum or 0
+                edges = bounds.get(q.id, [])
+                answers[q.id] = rng.choice(edges) if edges and rng.random() < 0.5 else rng.randint(lo, hi)
+            else:
+                answers[q.id] = rng.choice([c.code for c in q.choices or ()])
+        out.append(answers)
+    return out
 
 
 def holds(node: conditions.Condition, answers: dict[str, Any]) -> bool:

@@ -72,9 +72,9 @@ def _conditions() -> list[tuple[str, Json]]:
 
 
 CONDITIONS = _conditions()
-COMPILED: dict[str, Callable[..., list[Any]]] = {
-    fhirpath_of(c): compile_fhirpath(fhirpath_of(c), R4) for _, c in CONDITIONS
-}
+COMPILED: dict[str, Callable[..., list[Any]]] = {}
+"""fhirpathpy's compiled forms, made when first asked for: compiling takes seconds, and
+every worker imports this module whether or not it runs its tests."""
 
 
 def fired_actions(qr: Json) -> set[tuple[str | None, str]]:
@@ -84,6 +84,8 @@ def fired_actions(qr: Json) -> set[tuple[str | None, str]]:
     def holds(condition: Json) -> bool:
         text = fhirpath_of(condition)
         if text not in values:
+            if text not in COMPILED:
+                COMPILED[text] = compile_fhirpath(text, R4)
             result = COMPILED[text](qr, {"resource": qr})
             assert result in ([True], [False]), f"{text[:80]} gave {result!r}, not one boolean"
             values[text] = result == [True]

@@ -11,9 +11,12 @@ cql-execution runs on every clinical vignette (over the baseline), on
 incomplete responses (a blank required answer, including beside a certain
 emergency) and on out-of-range ones, where the validity gate fires and no
 self-care action can.  Encender and fhirpath.js, each more than a second
-per response, run on the fewest of these that select every action once and
-leave it out once (``covering``), the gate and an emergency beside it among
-them; test_fhir_differential.py runs fhirpath.js on drawn answer sets too.
+per response, run on few responses that select every action once and leave
+it out once (``covering``), the gate and an emergency beside it among them,
+chosen from those cases and from complete answer sets drawn from a fixed
+seed (a vignette shows only the few actions of its story; a drawn set can
+select many); test_fhir_differential.py runs fhirpath.js on hypothesis's
+answer sets too.
 ``kneeguide apply`` (in process) gives the same RequestGroup as Encender,
 and its RequestGroup and CarePlan are valid R4.  The engines are
 npm packages pinned in tests/fhir-engines (``npm ci --prefix
@@ -35,28 +38,25 @@ from typing import Any
 
 import jsonschema
 import pytest
-from ruamel.yaml import YAML
 
 from fhir_support import GATE, Json, expected_actions, questionnaire_response
 from kneeguide.guidance import Guidance
 from kneeguide_exporters import fhir
 from kneeguide_exporters.fhir.apply import apply
+from strategies import drawn_answer_sets
+from yaml_data import load_data
 
 HERE = Path(__file__).parent
 ENGINES = HERE / "fhir-engines"
 DRIVER = ENGINES / "run.mjs"
-_yaml = YAML(typ="safe", pure=True)
-BASELINE: dict[str, Any] = _yaml.load((HERE / "vignettes" / "baseline.yaml").read_text("utf-8"))["baseline"]
+BASELINE: dict[str, Any] = load_data(HERE / "vignettes" / "baseline.yaml")["baseline"]
 
 
 def _vignettes() -> list[tuple[str, dict[str, Any]]]:
     cases = []
     for path in sorted((HERE / "vignettes").glob("*.yaml")):
         if path.name != "baseline.yaml":
-            cases += [
-                (c["id"], {**BASELINE, **c["answers"]})
-                for c in _yaml.load(path.read_text("utf-8"))["vignettes"]
-            ]
+            cases += [(c["id"], {**BASELINE, **c["answers"]}) for c in load_data(path)["vignettes"]]
     return cases
 
 
@@ -129,13 +129,23 @@ def responses(questionnaire: Json) -> list[Json]:
     return [questionnaire_response(questionnaire, answers) for _, answers in CASES]
 
 
+DRAWN = 2000
+"""How many drawn answer sets ``covering`` may choose from besides ``CASES``."""
+
+
+def pool(guidance: Guidance) -> list[tuple[str, dict[str, Any]]]:
+    """``CASES``, then ``DRAWN`` complete answer sets drawn from a fixed seed (indices past ``CASES``)."""
+    drawn = drawn_answer_sets(guidance, DRAWN)
+    return [*CASES, *((f"drawn answer set {n}", answers) for n, answers in enumerate(drawn))]
+
+
 def covering(expected: list[set[tuple[str | None, str]]]) -> list[int]:
     """Indices of responses, few, that select every action once and leave it out once.
 
     Encender and fhirpath.js take more than a second per response; the
     responses picked (greedily, in order) still show them each action both
     ways, the gate and a certain emergency beside it included, while
-    cql-execution runs on every response.
+    cql-execution runs on every case.
     """
     actions = set().union(*expected)
     needed = {(a, True) for a in actions} | {(a, False) for a in actions if any(a not in e for e in expected)}
@@ -149,31 +159,40 @@ def covering(expected: list[set[tuple[str | None, str]]]) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def engine_run(exported: Json, responses: list[Json], guidance: Guidance) -> dict[str, Any]:
-    """The driver's results: cql on every response, Encender and fhirpath on ``covering`` ones.
+def engine_run(
+    exported: Json, questionnaire: Json, responses: list[Json], guidance: Guidance
+) -> dict[str, Any]:
+    """The driver's results: cql on every case, Encender and fhirpath on ``covering`` ones.
 
-    ``cases`` names, per engine, the index in ``CASES`` of each result.  The
-    two runs go side by side.  A missing engine fails, never skips.
+    ``cases`` names, per engine, the index in ``pool`` of each result (the
+    cases come first, so a case keeps its index in ``CASES``), and
+    ``responses`` the response at each index.  The two runs go side by side.
+    A missing engine fails, never skips.
     """
     everything = list(range(len(CASES)))
-    some = covering([expected_actions(guidance, answers) for _, answers in CASES])
+    chosen = pool(guidance)
+    some = covering([expected_actions(guidance, answers) for _, answers in chosen])
     some = sorted({*some, min(BESIDE_GATE)})  # a certain emergency beside the gate, whatever else is picked
-    with ThreadPoolExecutor(2) as pool:
-        slow = pool.submit(drive, exported, [responses[i] for i in some], ["encender"])
+    by_index = dict(enumerate(responses))
+    by_index.update({i: questionnaire_response(questionnaire, chosen[i][1]) for i in some if i >= len(CASES)})
+    with ThreadPoolExecutor(2) as threads:
+        slow = threads.submit(drive, exported, [by_index[i] for i in some], ["encender"])
         fast = drive(exported, responses, ["cql"])
-        fast_path = drive(exported, [responses[i] for i in some], ["fhirpath"])
+        fast_path = drive(exported, [by_index[i] for i in some], ["fhirpath"])
         apply_run = slow.result()
     return {
         "results": {**fast["results"], **fast_path["results"], **apply_run["results"]},
         "ms": {**fast["ms"], **fast_path["ms"], **apply_run["ms"]},
         "cases": {"cql": everything, "fhirpath": some, "encender": some},
+        "pool": chosen,
+        "responses": by_index,
     }
 
 
 def _cases(engine_run: dict[str, Any], engine: str) -> list[tuple[int, str, dict[str, Any], Any]]:
-    """(index in CASES, name, answers, result) of each response ``engine`` ran."""
+    """(index in the pool, name, answers, result) of each response ``engine`` ran."""
     indices, results = engine_run["cases"][engine], engine_run["results"][engine]
-    return [(i, *CASES[i], result) for i, result in zip(indices, results, strict=True)]
+    return [(i, *engine_run["pool"][i], result) for i, result in zip(indices, results, strict=True)]
 
 
 def drive(
@@ -261,6 +280,7 @@ def test_each_engine_selects_what_assess_or_the_gate_selects(
 
 
 def test_the_gate_fires_and_no_self_care_on_every_incomplete_response(engine_run: dict[str, Any]) -> None:
+    # Past the vignettes every case is incomplete or out of range; the drawn sets are complete.
     gated = {i for i, (name, _) in enumerate(CASES) if (name, _) in INCOMPLETE or i >= len(VIGNETTES)}
     assert len(gated) == len(CASES) - len(VIGNETTES) >= len(INCOMPLETE)
     for engine in engine_run["results"]:
@@ -335,10 +355,10 @@ def _errors(resource: Json) -> list[str]:
 
 
 def test_kneeguide_apply_agrees_with_encender_and_is_valid_r4(
-    engine_run: dict[str, Any], responses: list[Json], guidance: Guidance
+    engine_run: dict[str, Any], guidance: Guidance
 ) -> None:
     for i, name, _, result in _cases(engine_run, "encender"):
-        bundle = apply(guidance, responses[i])
+        bundle = apply(guidance, engine_run["responses"][i])
         assert _errors(bundle) == [], name
         by_urn = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
         for entry in bundle["entry"]:

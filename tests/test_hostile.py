@@ -32,7 +32,6 @@ from fhirpathpy import compile as compile_fhirpath
 from fhirpathpy.models import models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ruamel.yaml import YAML
 
 from kneeguide import load
 from kneeguide.checks import files as checks_files
@@ -44,6 +43,7 @@ from kneeguide.plugins import PluginHost
 from kneeguide.renderers import to_fhirpath
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
 from kneeguide.yamlsource import YamlDocument, read_yaml
+from yaml_data import load_data
 
 HOSTILE = Path(__file__).parent / "hostile"
 CONTENT = guidance_root() / DEFAULT_GUIDELINE
@@ -54,7 +54,7 @@ PLUGIN_DIST, PLUGIN_VERSION = "kneeguide-hostile-plugins", "6.6.6"
 
 
 def _index(name: str) -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = YAML(typ="safe", pure=True).load((HOSTILE / name).read_text("utf-8"))
+    cases: list[dict[str, Any]] = load_data(HOSTILE / name)
     return cases
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from kneeguide.cli import main
 from kneeguide.loader import check
+from yaml_data import load_data
 
 HERE = Path(__file__).parent / "content_examples"
 BASE = HERE / "base"
@@ -29,7 +29,7 @@ NEGATIVE = sorted((HERE / "negative").glob("*.yaml"))
 
 
 def _read_case(path: Path) -> dict[str, Any]:
-    case: dict[str, Any] = YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
+    case: dict[str, Any] = load_data(path)
     return case
 
 

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from kneeguide.conditions import Const
 from kneeguide.guidance import Guidance
+from yaml_data import load_data
 
 HERE = Path(__file__).parent / "vignettes"
-_yaml = YAML(typ="safe", pure=True)
-BASELINE: dict[str, Any] = _yaml.load((HERE / "baseline.yaml").read_text("utf-8"))["baseline"]
+BASELINE: dict[str, Any] = load_data(HERE / "baseline.yaml")["baseline"]
 
 
 def _load() -> list[dict[str, Any]]:
@@ -35,7 +34,7 @@ def _load() -> list[dict[str, Any]]:
     for path in sorted(HERE.glob("*.yaml")):
         if path.name == "baseline.yaml":
             continue
-        for case in _yaml.load(path.read_text("utf-8"))["vignettes"]:
+        for case in load_data(path)["vignettes"]:
             case["file"] = path.name
             cases.append(case)
     return cases

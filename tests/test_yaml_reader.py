@@ -16,6 +16,7 @@ import pytest
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
 from kneeguide.yamlevents import MAX_DEPTH, has_libyaml
 from kneeguide.yamlsource import SourceError, YamlDocument, parse_yaml
+from yaml_data import load_data
 
 HERE = Path(__file__).parent
 FILES = sorted(
@@ -105,3 +106,18 @@ def test_yaml_1_1_line_breaks_stay_characters() -> None:
     for character in ("\x85", "\u2028", "\u2029"):
         raw = f"a: x{character}y\nb: [1,{character}2]\n".encode()
         _same(parse_yaml(raw), parse_yaml(raw, source="pure"))
+
+
+DATA_FILES = sorted(
+    p
+    for folder in ("vignettes", "hostile", "content_examples/negative")
+    for p in (HERE / folder).glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", DATA_FILES, ids=lambda p: str(p.relative_to(HERE)))
+def test_the_suites_data_files_mean_the_same_in_yaml_1_1_and_1_2(path: Path) -> None:
+    """``load_data`` (libyaml, YAML 1.1) gives what ruamel.yaml's YAML 1.2 reading gives."""
+    from ruamel.yaml import YAML
+
+    assert load_data(path) == YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
