@@ -35,11 +35,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 FIRST = (
-    "test_fhir_engines.py",
-    "test_fhir_scale.py",
     "test_fhir_differential.py",
     "test_html.py",
+    "test_fhir_engines.py",
     "test_hostile.py",
+    "test_fhir_scale.py",
     "test_precommit.py",
     "test_fast_paths.py",
     "test_plan.py",
