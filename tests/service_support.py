@@ -9,6 +9,7 @@ filler builds them, not from the code under test.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import signal
@@ -33,11 +34,23 @@ HERE = Path(__file__).parent
 KNEEGUIDE = Path(sys.executable).parent / "kneeguide"
 
 
+_QUESTIONNAIRES: dict[int, tuple[Guidance, dict[str, Any]]] = {}
+
+
 def exported_questionnaire(guidance: Guidance) -> dict[str, Any]:
+    """The Questionnaire of ``guidance``'s Bundle, built once per guidance (a Bundle takes 0.1 s).
+
+    The guidance is kept with it, so its id cannot be reused by another while the
+    entry lives.  Each caller gets its own copy to change.
+    """
     from kneeguide_exporters.fhir import build_bundle
 
-    bundle = build_bundle(guidance)
-    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Questionnaire")
+    kept = _QUESTIONNAIRES.get(id(guidance))
+    if kept is None:
+        entries = build_bundle(guidance)["entry"]
+        found = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "Questionnaire")
+        kept = _QUESTIONNAIRES[id(guidance)] = (guidance, found)
+    return copy.deepcopy(kept[1])
 
 
 def response_for(
