@@ -107,6 +107,7 @@ def _fired_in_js(fhirpath_js: Callable[[Json], Json], answers: dict[str, Any]) -
     return {(group, action) for group, action in result["actions"]}
 
 
+@pytest.mark.engines
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answer_sets(GUIDANCE))
 def test_fhirpath_fires_exactly_the_actions_the_engine_selects(
@@ -117,6 +118,7 @@ def test_fhirpath_fires_exactly_the_actions_the_engine_selects(
     assert len([a for g, a in fired if g == "thermal"]) == 1
 
 
+@pytest.mark.engines
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answer_sets(GUIDANCE), st.data())
 def test_fhirpath_fires_the_gate_and_what_is_certain_on_incomplete_answers(
@@ -135,6 +137,7 @@ SECOND_ENGINE = {
 }
 
 
+@pytest.mark.engines
 @pytest.mark.parametrize("answers", SECOND_ENGINE.values(), ids=SECOND_ENGINE.keys())
 def test_fhirpathpy_fires_what_the_engine_selects(answers: dict[str, Any]) -> None:
     fired = fired_actions(questionnaire_response(QUESTIONNAIRE, answers))

@@ -46,6 +46,8 @@ from kneeguide_exporters.fhir.apply import apply
 from strategies import drawn_answer_sets
 from yaml_data import load_data
 
+pytestmark = pytest.mark.engines
+
 HERE = Path(__file__).parent
 ENGINES = HERE / "fhir-engines"
 DRIVER = ENGINES / "run.mjs"

@@ -144,6 +144,7 @@ def engine_run() -> dict[str, list[Json]]:
         return dict(zip(SAMPLES, pool.map(run, SAMPLES), strict=True))
 
 
+@pytest.mark.engines
 @pytest.mark.parametrize("engine", ["fhirpath", "cql"])
 def test_the_16_times_export_selects_what_assess_selects(
     engine: str, engine_run: dict[str, list[Json]]
