@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import signal
@@ -103,8 +104,12 @@ def searchset(*resources: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def cds_validator(name: str) -> Draft202012Validator:
-    """A validator for the CDS Hooks 2.0 shapes in ``cds_hooks/`` (written from the specification)."""
+    """A validator for the CDS Hooks 2.0 shapes in ``cds_hooks/`` (written from the specification).
+
+    Built once per shape: checking the schema itself takes longer than a response.
+    """
     schema = json.loads((HERE / "cds_hooks" / f"{name}.schema.json").read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -16,7 +16,6 @@ real content files: the outcome is always exit 0 or 1, never an exception.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -39,6 +38,7 @@ from kneeguide.cli import main
 from kneeguide.conditions import And, Flag, Not, OneOf
 from kneeguide.guidance import Guidance
 from kneeguide.loader import check
+from kneeguide.localisation import checks as localisation_checks
 from kneeguide.plugins import PluginHost
 from kneeguide.renderers import to_fhirpath
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
@@ -570,24 +570,32 @@ def fuzz_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     Reading YAML is most of the cost of ``check``; caching by exact bytes keeps
     every example's mutated file going through the real reader while the
-    fuzz stays within its time budget.
+    fuzz stays within its time budget.  The examples share each unchanged
+    file's document, so the fixture ends by proving that no check changed one.
     """
     folder = tmp_path_factory.mktemp("fuzz") / "guideline"
     shutil.copytree(CONTENT, folder)
-    cache: dict[tuple[str, bytes], YamlDocument] = {}
+    cache: dict[tuple[Path, bytes], YamlDocument] = {}
 
     def cached_read(path: Path) -> YamlDocument:
-        key = (path.name, path.read_bytes()) if path.is_file() and not path.is_symlink() else None
-        if key is None or key not in cache:
+        if not path.is_file() or path.is_symlink() or not path.is_relative_to(folder):
+            return read_yaml(path)
+        rel = path.relative_to(folder)
+        key = (rel, path.read_bytes())
+        if key not in cache:
             doc = read_yaml(path)
-            if key is None or (CONTENT / path.name).read_bytes() != key[1]:
+            if (CONTENT / rel).read_bytes() != key[1]:
                 return doc
             cache[key] = doc
-        return copy.deepcopy(cache[key])
+        return cache[key]
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(checks_files, "read_yaml", cached_read)
+        mp.setattr(localisation_checks, "read_yaml", cached_read)
         yield folder
+    assert cache, "the unchanged files were read through the cache"
+    for (rel, _), doc in cache.items():
+        assert doc == read_yaml(CONTENT / rel), f"a check changed the shared document of {rel}"
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

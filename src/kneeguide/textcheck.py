@@ -32,6 +32,7 @@ titles, sources and notes all reach one export or another.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -69,6 +70,8 @@ PDF_REPERTOIRE: tuple[tuple[int, int], ...] = (
 """Inclusive code point ranges the PDF leaflet's bundled fonts can show."""
 
 _STARTS = tuple(lo for lo, _ in PDF_REPERTOIRE)
+_PLAIN = re.compile(r"[\t\n -~]*")
+"""Text of printable ASCII, tabs and newlines only: every format shows it as written."""
 _SPACES = {"Zs", "Zl", "Zp"}
 
 
@@ -142,7 +145,7 @@ def _text_problems(path: tuple[str | int, ...], text: str) -> Iterator[TextProbl
         yield TextProblem(
             path, None, "a URL cannot contain white space (FHIR uri): write a space as %20", code="url-space"
         )
-    if text.isascii() and all(c >= " " or c in "\t\n" for c in text) and "\x7f" not in text:
+    if _PLAIN.fullmatch(text):
         return
     bad = [(i, why) for i, ch in enumerate(text) if (why := _character_problem(ch)) is not None]
     if bad:
