@@ -144,24 +144,35 @@ def test_vendored_schema_is_fhir_r4_4_0_1(schema: Json) -> None:
 
 
 def _schema_errors(schema: Json, bundle: Json) -> Iterator[str]:
-    """Every schema error: each resource against its own definition, then the whole Bundle.
+    """Every schema error: each resource against its own definition, then the Bundle around them.
 
-    The first pass gives precise paths; a Bundle entry is a ``oneOf`` over all
-    resource types, whose errors name the wrong branch (and which takes
-    seconds to check, so it goes last).
+    The official schema reads a Bundle entry's resource as a ``oneOf`` over
+    every resource type, whose errors name the wrong branch, and which takes
+    seconds to check.  Each definition fixes its ``resourceType`` (a
+    ``const``), so at most one branch can match: checking each resource
+    against its own type's definition, then the Bundle with those places
+    open, is the same check with precise paths.
     """
+    types = schema["discriminator"]["mapping"]
     for i, entry in enumerate(bundle.get("entry", [])):
-        resource = entry.get("resource", {})
-        own = {
-            "definitions": schema["definitions"],
-            "allOf": [{"$ref": f"#/definitions/{resource.get('resourceType')}"}],
-        }
-        for e in jsonschema.Draft6Validator(own).iter_errors(resource):
-            yield (
-                f"entry[{i}] {resource.get('resourceType')}/{resource.get('id')}: "
-                f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
-            )
-    for e in jsonschema.Draft6Validator(schema).iter_errors(bundle):
+        for where, resource in (
+            ("", entry.get("resource")),
+            (".response.outcome", entry.get("response", {}).get("outcome")),
+        ):
+            if resource is None:
+                continue
+            kind = resource.get("resourceType") if isinstance(resource, dict) else None
+            if kind not in types:
+                yield f"entry[{i}]{where}: resourceType {kind!r} is not an R4 resource type"
+                continue
+            own = {"definitions": schema["definitions"], "allOf": [{"$ref": types[kind]}]}
+            for e in jsonschema.Draft6Validator(own).iter_errors(resource):
+                yield (
+                    f"entry[{i}]{where} {kind}/{resource.get('id')}: "
+                    f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                )
+    around = {"definitions": {**schema["definitions"], "ResourceList": {}}, "$ref": types["Bundle"]}
+    for e in jsonschema.Draft6Validator(around).iter_errors(bundle):
         yield f"Bundle: {'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
 
 
@@ -182,8 +193,26 @@ def test_bundle_is_valid_against_the_official_r4_schema(schema: Json, bundle: Js
         lambda b: plan(b)["action"][0]["condition"][0].__setitem__("kind", "sometimes"),
         lambda b: questionnaire(b).__setitem__("id", "has_underscore"),
         lambda b: questionnaire(b)["item"][0].__setitem__("required", "yes"),
+        lambda b: b.__setitem__("type", "sometimes"),
+        lambda b: b["entry"][0].__setitem__("fullUrl", 7),
+        lambda b: b["entry"][0].__setitem__("resources", {}),
+        lambda b: b["entry"][0]["resource"].__setitem__("resourceType", "Spasm"),
+        lambda b: b["entry"][0].__setitem__(
+            "response", {"status": "200", "outcome": {"resourceType": "Spasm"}}
+        ),
     ],
-    ids=["bad-status", "unknown-element", "bad-condition-kind", "bad-id", "wrong-type"],
+    ids=[
+        "bad-status",
+        "unknown-element",
+        "bad-condition-kind",
+        "bad-id",
+        "wrong-type",
+        "bundle-type",
+        "entry-field-type",
+        "entry-unknown-field",
+        "resource-type",
+        "outcome-type",
+    ],
 )
 def test_the_schema_check_catches_a_broken_bundle(
     schema: Json, bundle: Json, fault: Callable[[Json], None]

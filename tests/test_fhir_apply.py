@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from fhir_support import GATE, questionnaire_response
@@ -21,8 +20,8 @@ from kneeguide.guidance import Guidance
 from kneeguide.hookspecs import ExportFormat
 from kneeguide.plugins import _formats_of
 from kneeguide_exporters import fhir
+from test_fhir import _schema, schema_errors
 
-SCHEMA = Path(__file__).parent / "fhir" / "fhir.schema.json"
 BASELINE = json.loads((Path(__file__).parent / "answers" / "baseline.json").read_text("utf-8"))
 
 
@@ -63,7 +62,7 @@ def test_apply_prints_a_transaction_bundle_of_the_assessment(guidance: Guidance)
     a = guidance.assess(BASELINE)
     expected = [*(r.id for r in a.red_flags), a.thermal.rule, *(s.id for s in (*a.relief, *a.prevention))]
     assert _leaves(bundle) == expected
-    assert list(jsonschema.Draft6Validator(json.loads(SCHEMA.read_text("utf-8"))).iter_errors(bundle)) == []
+    assert schema_errors(_schema(), bundle) == []
 
 
 def test_apply_writes_the_gate_for_a_blank_required_answer(guidance: Guidance, tmp_path: Path) -> None:
@@ -102,7 +101,7 @@ def test_export_fhir_bundle_transaction_puts_every_resource(guidance: Guidance, 
         assert entry["request"] == {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}
     collection = json.loads(fhir.render(guidance)[f"{guidance.id}.fhir.json"])
     assert [e["resource"] for e in bundle["entry"]] == [e["resource"] for e in collection["entry"]]
-    assert list(jsonschema.Draft6Validator(json.loads(SCHEMA.read_text("utf-8"))).iter_errors(bundle)) == []
+    assert schema_errors(_schema(), bundle) == []
 
 
 def test_fhir_bundle_needs_the_fhir_format_and_a_known_type(tmp_path: Path) -> None:
