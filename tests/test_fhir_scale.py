@@ -14,6 +14,7 @@ with ``json.dumps``.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -124,24 +125,26 @@ def _sample() -> list[tuple[str, dict[str, Any]]]:
     return [richest, blank, CASES[min(BESIDE_GATE)]]
 
 
-SAMPLE = _sample()
-SAMPLES = {"fhirpath": SAMPLE, "cql": CASES}
+@functools.cache
+def samples() -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Each engine's cases: made when first asked for, not in every worker that imports the module."""
+    return {"fhirpath": _sample(), "cql": CASES}
 
 
 @pytest.fixture(scope="module")
 def engine_run() -> dict[str, list[Json]]:
-    """cql-execution on every case, fhirpath.js on ``SAMPLE``, on the 16-times Bundle."""
+    """cql-execution on every case, fhirpath.js on ``_sample()``, on the 16-times Bundle."""
     bundle = json.loads(exported(16))
     questionnaire = _resource(bundle, "Questionnaire")
 
     def run(engine: str) -> list[Json]:
-        responses = [questionnaire_response(questionnaire, answers) for _, answers in SAMPLES[engine]]
+        responses = [questionnaire_response(questionnaire, answers) for _, answers in samples()[engine]]
         result = drive(bundle, responses, [engine], timeout=1200, node_options="--max-old-space-size=4096")
         found: list[Json] = result["results"][engine]
         return found
 
-    with ThreadPoolExecutor(len(SAMPLES)) as pool:  # one engine a core
-        return dict(zip(SAMPLES, pool.map(run, SAMPLES), strict=True))
+    with ThreadPoolExecutor(len(samples())) as pool:  # one engine a core
+        return dict(zip(samples(), pool.map(run, samples()), strict=True))
 
 
 @pytest.mark.engines
@@ -150,9 +153,9 @@ def test_the_16_times_export_selects_what_assess_selects(
     engine: str, engine_run: dict[str, list[Json]]
 ) -> None:
     g = scaled(16)
-    assert any("blank" in name for name, _ in SAMPLES[engine])
+    assert any("blank" in name for name, _ in samples()[engine])
     wrong = []
-    for (name, answers), result in zip(SAMPLES[engine], engine_run[engine], strict=True):
+    for (name, answers), result in zip(samples()[engine], engine_run[engine], strict=True):
         got = {(group, action) for group, action in result["actions"]}
         expected = expected_actions(g, answers)
         if got != expected or result["nulls"]:
