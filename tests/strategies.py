@@ -1,4 +1,4 @@
-"""Hypothesis strategies derived from the question definitions in the content.
+"""Hypothesis strategies: answer sets derived from the question definitions, and YAML-like text.
 
 Nothing here lists questions by hand: booleans, integer ranges and choices
 come from the loaded guidance, and integers are biased towards every
@@ -16,6 +16,19 @@ from hypothesis import strategies as st
 from kneeguide import conditions
 from kneeguide.guidance import Guidance
 from kneeguide.models import Question
+
+YAML_TOKENS = st.sampled_from(
+    [
+        "key", "id", "steps", "- ", ": ", ":", "-", "[", "]", "{", "}", ", ", "'", '"', "&a ", "*a",
+        "!", "!!str ", "!!python/object:os.system ", "|", ">", "|-", ">+", "\n", "\n  ", "\n    ",
+        "  ", "#", "?", "---\n", "...\n", "%YAML 1.2\n", "<<: ", "~", "null", "true", "1", "-1.5",
+        ".nan", "0x1F", "2026-01-01", "\\", "\u00e9", "\ufeff", "@", "`", "%",
+    ]
+)  # fmt: skip
+"""Pieces of YAML syntax, names and values that the fuzz joins into files: the characters and
+markers parsers trip on (indicators, tags, anchors, directives, a byte-order mark).  No tab:
+a tab is refused before either parser runs (test_yaml_reader.py), so it would only stop the
+parsers from being tried."""
 
 
 def boundary_values(guidance: Guidance) -> dict[str, list[int]]:

@@ -118,8 +118,8 @@ def test_a_hint_is_given_only_when_one_name_is_clearly_meant() -> None:
 
 
 def test_raw_parser_messages_are_translated_and_kept() -> None:
-    said = author_words("found character '\\t' that cannot start any token")
-    assert said.startswith("a tab character") and said.endswith("cannot start any token)")
+    said = author_words("mapping values are not allowed here")
+    assert said.startswith("a colon followed by a space") and said.endswith("not allowed here)")
     assert author_words("something new") == "something new"
 
 

@@ -43,6 +43,7 @@ from kneeguide.plugins import PluginHost
 from kneeguide.renderers import to_fhirpath
 from kneeguide.resources import DEFAULT_GUIDELINE, guidance_root
 from kneeguide.yamlsource import YamlDocument, read_yaml
+from strategies import YAML_TOKENS
 from yaml_data import load_data
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -546,15 +547,6 @@ def test_any_id_or_code_stays_inside_its_string_literal(question: str, code: str
 
 
 # --- fuzzing the loader ---------------------------------------------------------------------------
-
-YAML_TOKENS = st.sampled_from(
-    [
-        "key", "id", "steps", "- ", ": ", ":", "-", "[", "]", "{", "}", ", ", "'", '"', "&a ", "*a",
-        "!", "!!str ", "!!python/object:os.system ", "|", ">", "|-", ">+", "\n", "\n  ", "\n    ",
-        "  ", "#", "?", "---\n", "...\n", "%YAML 1.2\n", "<<: ", "~", "null", "true", "1", "-1.5",
-        ".nan", "0x1F", "2026-01-01", "\t", "\\", "\u00e9", "\ufeff", "@", "`", "%",
-    ]
-)  # fmt: skip
 
 
 def _check_outcome(folder: Path) -> None:

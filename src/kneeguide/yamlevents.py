@@ -18,7 +18,8 @@ LS, PS) goes to ruamel.yaml's parser, so that the content checks name them.
 While the events are read, nesting deeper than ``MAX_DEPTH`` stops the read at
 the first node that is too deep, so ``[[[[...`` half a megabyte deep fails fast
 at its line and column; a second document and an alias to an anchor that is
-not there are refused as a composer would.
+not there are refused as a composer would.  A raw tab is refused before either parser
+runs: they disagree on a tab after a value, and a file must mean the same on every install.
 """
 
 from __future__ import annotations
@@ -81,10 +82,6 @@ _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
         'put the whole text in quotes, e.g. advice: "Rest: then stretch."',
     ),
     (
-        ("found character '\\t'", "found a tab character"),
-        "a tab character: YAML indents with spaces only; replace the tab by spaces",
-    ),
-    (
         ("that cannot start any token",),
         "unquoted text cannot start with this character; put the whole text in quotes",
     ),
@@ -132,6 +129,21 @@ def author_words(message: str) -> str:
 
 _YAML_1_1_BREAKS = frozenset("\x85\u2028\u2029")
 
+_TAB = (
+    "YAML syntax: a tab character: guidance files indent and separate with spaces only; replace "
+    "the tab by spaces (inside double quotes, write \\t for a tab in a text)"
+)
+"""Every raw tab is refused before parsing, so a file means the same whichever parser reads it.
+
+libyaml reads a tab after a value (``urgency:\\temergency``) as a space; ruamel.yaml's
+parser refuses it.  The same file must not pass on one install and fail on another.
+"""
+
+
+def _line_and_column(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of ``text[index]``."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
 
 @functools.cache
 def has_libyaml() -> bool:
@@ -144,6 +156,9 @@ def events(text: str, *, source: Literal["auto", "pure"] = "auto") -> list[Event
     # libyaml reads YAML 1.1, where NEL, LS and PS break lines; in 1.2 they are characters
     # like any other, which the content checks then refuse by name and position.
     use_c = source == "auto" and has_libyaml() and not _YAML_1_1_BREAKS.intersection(text)
+    tab = text.find("\t")
+    if tab >= 0:
+        raise SourceError(_TAB, *_line_and_column(text, tab))
     errors = _error_types(use_c)
     try:
         return _checked(_raw_c(text) if use_c else _raw_pure(text))
@@ -185,18 +200,11 @@ def _syntax_error(exc: BaseException, text: str) -> SourceError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
     said = " ".join(p for p in parts if p) or str(exc)
-    if (
-        mark is not None
-        and "that cannot start any token" in said
-        and text[mark.index : mark.index + 1] == "\t"
-    ):
-        said = said.replace("found character that", "found character '\\t' that")  # libyaml omits it
     index = getattr(exc, "position", None)
     if mark is None and isinstance(index, int):  # a character the reader refuses
         if type(exc).__module__.startswith("yaml"):  # libyaml counts bytes of the UTF-8 text
             index = len(text.encode("utf-8")[:index].decode("utf-8", errors="ignore"))
-        line = text.count("\n", 0, index) + 1
-        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        line, column = _line_and_column(text, index)
         character = text[index : index + 1]
         shown = f"U+{ord(character):04X}" if character else "a character"
         return SourceError(
