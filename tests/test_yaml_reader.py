@@ -4,8 +4,9 @@
 from ruamel.yaml's own parser otherwise (``source="pure"``).  Every shipped
 and example guidance file gives the same data, value and key positions and
 text spans from both; the files the reader must refuse are refused by both,
-with the same code at the same line (a raw tab among them, wherever it is, as
-the two parsers disagree on tabs); and drawn YAML-like text that makes a file
+with the same code at the same line (among them what the two parsers disagree
+on, refused before either runs: a raw tab, a byte-order mark after the start,
+a directive or document end line); and drawn YAML-like text that makes a file
 of fields or items reads the same from both.
 """
 
@@ -72,6 +73,12 @@ REFUSED = {
     "a tab before a comment": ("a: 1\t# one\n", "yaml-syntax", 1),
     "a tab in quotes": ('a: "x\ty"\n', "yaml-syntax", 1),
     "a tab in a block text": ("a: |\n  x\ty\n", "yaml-syntax", 2),
+    "a byte-order mark between lines": ("a: 1\n\ufeff\nb: 2\n", "character", 2),
+    "a byte-order mark in a text": ("a: 'x\ufeffy'\n", "character", 1),
+    "a directive": ("%YAML 1.2\na: 1\n", "yaml-syntax", 1),
+    "a line starting with %": ("a: 1\n%b\nc: 2\n", "yaml-syntax", 2),
+    "a document end": ("a: 1\n...\nb: 2\n", "yaml-syntax", 2),
+    "a document end in a text": ("a: >\n  text\n...\n  more\n", "yaml-syntax", 3),
     "an unclosed list": ("a: [1, 2\nb: 3\n", "yaml-syntax", 2),
     "a control character": ("a: b\x01c\n", "yaml-syntax", 1),
     "nesting too deep": ("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "nesting", 1),
@@ -111,6 +118,33 @@ def test_a_tab_is_named_at_its_column_with_the_fix() -> None:
         assert "a tab character" in caught.value.message and "spaces" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a: 1\n...\nb: 2\n", "a line of '...' ends the YAML document"),
+        ("a: 1\n%b\n", "a line that starts with '%' is a YAML directive"),
+        ("a: 1\n\ufeff\n", "U+FEFF"),
+    ],
+)
+def test_a_document_marker_or_a_stray_byte_order_mark_gets_one_message_from_both(
+    text: str, words: str
+) -> None:
+    said = set()
+    for source in ("auto", "pure"):
+        with pytest.raises(SourceError) as caught:
+            parse_yaml(text.encode("utf-8"), source=source)  # type: ignore[arg-type]
+        assert words in caught.value.message, source
+        said.add((caught.value.line, caught.value.column, caught.value.message))
+    assert len(said) == 1
+
+
+def test_a_byte_order_mark_at_the_start_and_dots_inside_a_text_are_read() -> None:
+    for source in ("auto", "pure"):
+        assert parse_yaml(b"\xef\xbb\xbfa: 1\n", source=source).data == {"a": 1}  # type: ignore[arg-type]
+        doc = parse_yaml(b"a: |\n  100%\n  ...\n", source=source)  # type: ignore[arg-type]
+        assert doc.data == {"a": "100%\n...\n"}
+
+
 def test_an_escaped_tab_in_quotes_is_text() -> None:
     for source in ("auto", "pure"):
         assert parse_yaml(b'a: "x\\ty"\n', source=source).data == {"a": "x\ty"}  # type: ignore[arg-type]
@@ -129,8 +163,8 @@ def test_both_parsers_accept_and_refuse_yaml_like_text_alike(tokens: list[str]) 
     """Whatever the text, a file of fields or items reads the same from both parsers, or neither.
 
     They still differ on a file that is one bare text (a block scalar at the
-    top, a lone tag, byte-order marks): the content checks refuse such a file
-    whichever parser read it, as every guidance file is a mapping.
+    top with odd lines or header, a lone tag): the content checks refuse such
+    a file whichever parser read it, as every guidance file is a mapping.
     """
     raw = "".join(tokens).encode("utf-8")
     auto, pure = _outcome(raw, "auto"), _outcome(raw, "pure")

@@ -18,14 +18,19 @@ LS, PS) goes to ruamel.yaml's parser, so that the content checks name them.
 While the events are read, nesting deeper than ``MAX_DEPTH`` stops the read at
 the first node that is too deep, so ``[[[[...`` half a megabyte deep fails fast
 at its line and column; a second document and an alias to an anchor that is
-not there are refused as a composer would.  A raw tab is refused before either parser
-runs: they disagree on a tab after a value, and a file must mean the same on every install.
+not there are refused as a composer would.
+
+Before either parser runs, what they disagree on is refused, so that a file means
+the same on every install: a raw tab (libyaml reads one after a value as a space,
+ruamel.yaml refuses it), a byte-order mark after the start, and lines starting a
+directive (``%``) or ending the document (``...``), which guidance never needs.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 from collections.abc import Iterator
 from typing import Any, Literal, NamedTuple
 
@@ -111,10 +116,6 @@ _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
         ("while scanning an alias", "found undefined alias"),
         "'*' at the start of a text starts an alias; put the whole text in quotes",
     ),
-    (
-        ("expected '<document start>'", "expected <document start>"),
-        "a line starting with '%' is a YAML directive; put the text in quotes",
-    ),
 )
 """Raw parser messages (ruamel.yaml's and libyaml's words), in the author's words, with how to fix them."""
 
@@ -140,6 +141,34 @@ parser refuses it.  The same file must not pass on one install and fail on anoth
 """
 
 
+_BOM = (
+    "U+FEFF ZERO WIDTH NO-BREAK SPACE (a byte-order mark) inside the file, an invisible "
+    "character often left where two files were joined: delete it"
+)
+"""Only the very start of a file may hold a byte-order mark (the reader drops it there).
+
+Elsewhere libyaml skips one between lines and ruamel.yaml refuses it, so it is
+refused before either runs, at its line and column.
+"""
+_DOCUMENT_MARKER = re.compile(r"^(?:(%)|\.\.\.(?=[ \r\n]|$))", re.MULTILINE)
+"""A line that starts with a directive (``%``) or the document end marker (``...``).
+
+Guidance files need neither, and the parsers disagree on what follows one:
+libyaml and ruamel.yaml report it on different lines, with messages that point
+at the wrong cause.  Found before parsing, each gets one message, the same on
+every install.  A line that continues a text is indented, so only a mistake
+starts one there, and the message says how to fix it.
+"""
+_DIRECTIVE = (
+    "YAML syntax: a line that starts with '%' is a YAML directive, which guidance files never "
+    "use: indent the line if it continues the text above, or put the whole text in quotes"
+)
+_DOCUMENT_END = (
+    "YAML syntax: a line of '...' ends the YAML document, so what follows would be lost: "
+    "indent the line if it continues the text above, put the whole text in quotes, or delete it"
+)
+
+
 def _line_and_column(text: str, index: int) -> tuple[int, int]:
     """The 1-based line and column of ``text[index]``."""
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
@@ -159,6 +188,13 @@ def events(text: str, *, source: Literal["auto", "pure"] = "auto") -> list[Event
     tab = text.find("\t")
     if tab >= 0:
         raise SourceError(_TAB, *_line_and_column(text, tab))
+    bom = text.find("\ufeff")
+    if bom >= 0:
+        raise SourceError(_BOM, *_line_and_column(text, bom), code="character")
+    marker = _DOCUMENT_MARKER.search(text)
+    if marker is not None:
+        said = _DIRECTIVE if marker.group(1) == "%" else _DOCUMENT_END
+        raise SourceError(said, _line_and_column(text, marker.start())[0], 1)
     errors = _error_types(use_c)
     try:
         return _checked(_raw_c(text) if use_c else _raw_pure(text))
