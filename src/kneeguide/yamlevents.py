@@ -36,7 +36,16 @@ from typing import Any, Literal, NamedTuple
 
 from .errors import KneeguideError
 
-__all__ = ["CORE_TAG", "MAX_DEPTH", "Event", "SourceError", "author_words", "events", "has_libyaml"]
+__all__ = [
+    "CORE_TAG",
+    "MAX_DEPTH",
+    "Event",
+    "SourceError",
+    "author_words",
+    "events",
+    "has_libyaml",
+    "line_and_column",
+]
 
 MAX_DEPTH = 32
 CORE_TAG = "tag:yaml.org,2002:"
@@ -169,7 +178,7 @@ _DOCUMENT_END = (
 )
 
 
-def _line_and_column(text: str, index: int) -> tuple[int, int]:
+def line_and_column(text: str, index: int) -> tuple[int, int]:
     """The 1-based line and column of ``text[index]``."""
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
@@ -187,14 +196,14 @@ def events(text: str, *, source: Literal["auto", "pure"] = "auto") -> list[Event
     use_c = source == "auto" and has_libyaml() and not _YAML_1_1_BREAKS.intersection(text)
     tab = text.find("\t")
     if tab >= 0:
-        raise SourceError(_TAB, *_line_and_column(text, tab))
+        raise SourceError(_TAB, *line_and_column(text, tab))
     bom = text.find("\ufeff")
     if bom >= 0:
-        raise SourceError(_BOM, *_line_and_column(text, bom), code="character")
+        raise SourceError(_BOM, *line_and_column(text, bom), code="character")
     marker = _DOCUMENT_MARKER.search(text)
     if marker is not None:
         said = _DIRECTIVE if marker.group(1) == "%" else _DOCUMENT_END
-        raise SourceError(said, _line_and_column(text, marker.start())[0], 1)
+        raise SourceError(said, line_and_column(text, marker.start())[0], 1)
     errors = _error_types(use_c)
     try:
         return _checked(_raw_c(text) if use_c else _raw_pure(text))
@@ -240,7 +249,7 @@ def _syntax_error(exc: BaseException, text: str) -> SourceError:
     if mark is None and isinstance(index, int):  # a character the reader refuses
         if type(exc).__module__.startswith("yaml"):  # libyaml counts bytes of the UTF-8 text
             index = len(text.encode("utf-8")[:index].decode("utf-8", errors="ignore"))
-        line, column = _line_and_column(text, index)
+        line, column = line_and_column(text, index)
         character = text[index : index + 1]
         shown = f"U+{ord(character):04X}" if character else "a character"
         return SourceError(

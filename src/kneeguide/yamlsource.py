@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .yamlevents import CORE_TAG, MAX_DEPTH, Event, SourceError, author_words, events
+from .yamlevents import CORE_TAG, MAX_DEPTH, Event, SourceError, author_words, events, line_and_column
 
 __all__ = [
     "MAX_DEPTH",
@@ -110,8 +110,7 @@ class YamlDocument:
             index = min(source[before - 1] + offset - last, end)
         else:
             index = start
-        line_start = self.text.rfind("\n", 0, index) + 1
-        return self.text.count("\n", 0, index) + 1, index - line_start + 1
+        return line_and_column(self.text, index)
 
     def _value(self, path: Path_) -> Any:
         node = self.data
